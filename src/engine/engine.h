@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <random>
 #include <variant>
 #include <vector>
 
@@ -69,6 +70,7 @@ struct GenerateRequest {
 struct EngineOptions {
   int32_t context_length = 0;        // 0: the model's max_position_embeddings.
   int32_t kv_page_size = 16;
+  int32_t chunked_prefill_size = 2048;  // Prompt tokens per forward pass.
   int32_t max_total_tokens = 0;      // KV pool size in tokens; 0: fit the memory budget.
   double mem_fraction_static = 0.0;  // 0: default for the CPU backend.
   std::optional<uint64_t> random_seed;
@@ -94,9 +96,10 @@ class Engine {
   int32_t kv_free_pages() const;
 
  private:
-  struct Running;
   void scheduler_loop();
   void run_request(const GenerateRequest& request, OutputChannel& channel);
+  bool grow_pages(std::vector<int32_t>& pages, int32_t tokens);
+  void release_pages(std::vector<int32_t>& pages);
 
   std::unique_ptr<model::TextModel> model_;
   std::shared_ptr<const text::Tokenizer> tokenizer_;
@@ -107,8 +110,9 @@ class Engine {
   std::condition_variable queue_ready_;
   std::deque<std::pair<GenerateRequest, std::shared_ptr<OutputChannel>>> queue_;
   bool stopping_ = false;
-  std::vector<int32_t> free_pages_;
+  std::vector<int32_t> free_pages_;  // Touched by the scheduler thread only.
   std::atomic<int32_t> free_page_count_{0};
+  std::mt19937_64 seed_source_;
   std::thread scheduler_;
 };
 
