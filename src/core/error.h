@@ -1,8 +1,9 @@
 // Errors that cross layer boundaries.
 //
 // Code below the server throws glyph::Error with a kind; the server maps
-// InvalidRequest to HTTP 400, NotFound to 404 and the rest to 500. Messages
-// name the value, the limit and the fix, because they reach users verbatim.
+// InvalidRequest to HTTP 400, NotFound to 404, Unavailable to 503 and the
+// rest to 500. Messages name the value, the limit and the fix, because they
+// reach users verbatim.
 #pragma once
 
 #include <stdexcept>
@@ -16,6 +17,7 @@ enum class ErrorKind {
   kInvalidRequest,  // The caller sent something wrong; safe to show.
   kNotFound,        // A named thing (file, tensor, model) does not exist.
   kBadModel,        // The model directory is missing, truncated or inconsistent.
+  kUnavailable,     // The server is overloaded or shutting down; retry later.
   kInternal,        // A bug or an unexpected failure inside glyph.
 };
 

@@ -1,12 +1,14 @@
 #include "engine/engine.h"
 
-#include <algorithm>
-#include <chrono>
-
 #include <unistd.h>
+
+#include <algorithm>
+#include <limits>
 
 #include "core/error.h"
 #include "core/log.h"
+#include "engine/page_pool.h"
+#include "engine/prefix_cache.h"
 #include "engine/stop_strings.h"
 
 namespace glyph::engine {
@@ -14,14 +16,18 @@ namespace glyph::engine {
 namespace {
 
 // KV pool share of physical memory when neither --max-total-tokens nor
-// --mem-fraction-static is given. Weights are memory-mapped and counted by
-// the OS page cache, not by this budget.
+// --mem-fraction-static is given. Weights are memory-mapped and live in the
+// OS page cache, outside this budget.
 constexpr double kDefaultCpuKvFraction = 0.25;
 
 size_t physical_memory_bytes() {
   const long pages = sysconf(_SC_PHYS_PAGES);
   const long page_size = sysconf(_SC_PAGE_SIZE);
   return pages > 0 && page_size > 0 ? static_cast<size_t>(pages) * page_size : size_t{8} << 30;
+}
+
+int32_t pages_for(int32_t tokens, int32_t page_size) {
+  return (tokens + page_size - 1) / page_size;
 }
 
 }  // namespace
@@ -53,264 +59,499 @@ std::vector<OutputEvent> OutputChannel::wait() {
   return events;
 }
 
+// A request inside the scheduler. tokens holds the prompt and then every
+// generated token; the KV of tokens [0, num_cached) is in pages.
+struct Engine::Request {
+  Request(GenerateRequest input_request, uint64_t seed, const text::Tokenizer& tokenizer)
+      : input(std::move(input_request)),
+        channel(std::make_shared<OutputChannel>()),
+        tokens(input.prompt),
+        cache_key(input.cache_key.empty() ? input.prompt : input.cache_key),
+        prompt_tokens(static_cast<int32_t>(input.prompt.size())),
+        sampler(input.sampling, input.sampling.seed.value_or(seed), input.prompt),
+        detokenizer(tokenizer, input.sampling.skip_special_tokens),
+        stop_strings(input.sampling.stop, input.sampling.no_stop_trim) {}
+
+  GenerateRequest input;
+  std::shared_ptr<OutputChannel> channel;
+  std::vector<int32_t> tokens;
+  std::vector<int32_t> cache_key;  // One key per token: prompt keys, then generated ids.
+  int32_t prompt_tokens = 0;
+  int32_t max_new_tokens = 0;
+  int32_t generated = 0;
+  int32_t num_cached = 0;
+  int32_t cached_prompt_tokens = 0;  // Reported in usage; set at first admission.
+  bool admitted_before = false;
+  bool prompt_in_cache = false;
+  bool done = false;
+  std::vector<int32_t> pages;
+  Sampler sampler;
+  text::IncrementalDetokenizer detokenizer;
+  StopStringMatcher stop_strings;
+};
+
+struct Engine::SchedulerState {
+  SchedulerState(int32_t num_pages, int32_t page_size) : pool(num_pages), cache(pool, page_size) {}
+
+  PagePool pool;
+  PrefixCache cache;
+  std::deque<std::unique_ptr<Request>> waiting;
+  std::vector<std::unique_ptr<Request>> running;  // In admission order.
+  std::mt19937_64 seed_source;
+  // Buffers reused across steps.
+  std::vector<int32_t> batch_tokens;
+  std::vector<int32_t> batch_positions;
+  std::vector<model::SequenceSlice> slices;
+  std::vector<float> logits;
+};
+
 Engine::Engine(std::unique_ptr<model::TextModel> model,
                std::shared_ptr<const text::Tokenizer> tokenizer, EngineOptions options)
     : model_(std::move(model)), tokenizer_(std::move(tokenizer)), options_(options) {
   const model::TextConfig& text = model_->config().text;
   context_length_ = options_.context_length > 0 ? options_.context_length
                                                  : text.max_position_embeddings;
+  page_size_ = std::max(1, options_.kv_page_size);
 
-  // Size the KV pool: an explicit token count wins, else a share of memory,
-  // never more than twice the context (one long request plus room for others).
+  // An explicit token count wins; else a share of memory, capped at four
+  // full contexts so a small model does not take gigabytes it cannot use.
   int64_t pool_tokens = options_.max_total_tokens;
   if (pool_tokens <= 0) {
     const double fraction =
         options_.mem_fraction_static > 0 ? options_.mem_fraction_static : kDefaultCpuKvFraction;
     const double budget = fraction * static_cast<double>(physical_memory_bytes());
     pool_tokens = static_cast<int64_t>(budget / static_cast<double>(model_->kv_bytes_per_token()));
-    pool_tokens = std::min<int64_t>(pool_tokens, int64_t{2} * context_length_);
+    pool_tokens = std::min<int64_t>(pool_tokens, int64_t{4} * context_length_);
   }
-  const int32_t page_size = options_.kv_page_size;
-  const int32_t num_pages = static_cast<int32_t>((pool_tokens + page_size - 1) / page_size);
-  model_->allocate_kv_cache(num_pages, page_size);
-  free_pages_.resize(num_pages);
-  for (int32_t i = 0; i < num_pages; ++i) free_pages_[i] = num_pages - 1 - i;
-  free_page_count_ = num_pages;
+  total_pages_ = static_cast<int32_t>(std::max<int64_t>(pages_for(pool_tokens, page_size_), 2));
+  model_->allocate_kv_cache(total_pages_, page_size_);
 
-  seed_source_.seed(options_.random_seed.value_or(std::random_device{}()));
-  log::info("KV cache: {} tokens in {} pages of {} tokens, {:.1f} MiB", num_pages * page_size,
-            num_pages, page_size,
-            static_cast<double>(model_->kv_bytes_per_token()) * num_pages * page_size /
-                (1024.0 * 1024.0));
+  state_ = std::make_unique<SchedulerState>(total_pages_, page_size_);
+  state_->seed_source.seed(options_.random_seed.value_or(std::random_device{}()));
+  log::info("KV cache: {} tokens ({} pages of {}), {:.1f} MiB; context length {}",
+            kv_pool_tokens(), total_pages_, page_size_,
+            static_cast<double>(model_->kv_bytes_per_token()) * kv_pool_tokens() / (1 << 20),
+            context_length_);
   scheduler_ = std::thread([this] { scheduler_loop(); });
 }
 
 Engine::~Engine() {
   {
-    std::lock_guard lock(queue_mutex_);
+    std::lock_guard lock(submit_mutex_);
     stopping_ = true;
   }
-  queue_ready_.notify_all();
+  submitted_ready_.notify_all();
   if (scheduler_.joinable()) scheduler_.join();
 }
 
 const model::ModelConfig& Engine::model_config() const { return model_->config(); }
 
-int32_t Engine::kv_pool_tokens() const { return model_->kv_num_pages() * model_->kv_page_size(); }
-
-int32_t Engine::kv_free_pages() const { return free_page_count_.load(); }
-
-std::shared_ptr<OutputChannel> Engine::submit(GenerateRequest request) {
-  const auto prompt_tokens = static_cast<int32_t>(request.prompt.size());
+std::shared_ptr<OutputChannel> Engine::submit(GenerateRequest input) {
+  const auto prompt_tokens = static_cast<int32_t>(input.prompt.size());
   if (prompt_tokens == 0) {
     throw_error(ErrorKind::kInvalidRequest, "the prompt is empty; send at least one token");
   }
   if (prompt_tokens >= context_length_) {
     throw_error(ErrorKind::kInvalidRequest,
-                "the prompt has {} tokens, but the context length is {}; shorten the input "
-                "(or start the server with a larger --context-length)",
+                "the input has {} tokens, which is not less than the context length of {} "
+                "tokens; shorten the input or start the server with a larger --context-length",
                 prompt_tokens, context_length_);
   }
   if (prompt_tokens >= kv_pool_tokens()) {
     throw_error(ErrorKind::kInvalidRequest,
-                "the prompt has {} tokens, but the KV cache holds {}; shorten the input or "
+                "the input has {} tokens, but the KV cache holds {}; shorten the input or "
                 "raise --max-total-tokens",
                 prompt_tokens, kv_pool_tokens());
   }
-  auto channel = std::make_shared<OutputChannel>();
-  {
-    std::lock_guard lock(queue_mutex_);
-    queue_.emplace_back(std::move(request), channel);
+  if (!input.cache_key.empty() && input.cache_key.size() != input.prompt.size()) {
+    throw_error(ErrorKind::kInternal, "cache_key has {} entries for {} prompt tokens",
+                input.cache_key.size(), input.prompt.size());
   }
-  queue_ready_.notify_one();
+
+  std::lock_guard lock(submit_mutex_);
+  if (stopping_) throw_error(ErrorKind::kUnavailable, "the server is shutting down");
+  const int32_t queued = stats_.queued_requests.load() + static_cast<int32_t>(submitted_.size());
+  if (options_.max_queued_requests > 0 && queued >= options_.max_queued_requests) {
+    throw_error(ErrorKind::kUnavailable,
+                "{} requests are already queued (--max-queued-requests {}); retry later",
+                queued, options_.max_queued_requests);
+  }
+  auto request = std::make_unique<Request>(std::move(input), state_->seed_source(), *tokenizer_);
+  request->max_new_tokens =
+      std::min(request->input.sampling.max_new_tokens, context_length_ - prompt_tokens);
+  auto channel = request->channel;
+  submitted_.push_back(std::move(request));
+  submitted_ready_.notify_one();
   return channel;
 }
 
+void Engine::flush_cache() {
+  std::lock_guard lock(submit_mutex_);
+  flush_requested_ = true;
+  submitted_ready_.notify_one();
+}
+
 void Engine::scheduler_loop() {
+  SchedulerState& state = *state_;
   while (true) {
-    std::pair<GenerateRequest, std::shared_ptr<OutputChannel>> next;
     {
-      std::unique_lock lock(queue_mutex_);
-      queue_ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      std::unique_lock lock(submit_mutex_);
+      submitted_ready_.wait(lock, [&] {
+        return stopping_ || flush_requested_ || !submitted_.empty() || !state.running.empty() ||
+               !state.waiting.empty();
+      });
       if (stopping_) break;
-      next = std::move(queue_.front());
-      queue_.pop_front();
+      if (flush_requested_) {
+        state.cache.flush();
+        flush_requested_ = false;
+      }
     }
+    take_submitted();
+    drop_cancelled();
+    admit_waiting();
     try {
-      run_request(next.first, *next.second);
+      run_step();
     } catch (const std::exception& e) {
-      log::error("request {} failed: {}", next.first.id, e.what());
-      OutputEvent event;
-      event.finish_reason = FinishReason::kAbort;
-      event.error = e.what();
-      next.second->push(std::move(event));
+      // A failed forward pass fails the requests in it, not the server.
+      log::error("forward pass failed: {}", e.what());
+      for (auto& request : state.running) {
+        OutputEvent event;
+        event.error = e.what();
+        finish(*request, std::move(event), FinishReason::kAbort);
+      }
+      std::erase_if(state.running, [](const auto& request) { return request->done; });
     }
+    publish_stats();
   }
+
   // Wake every reader still waiting so no HTTP thread hangs on shutdown.
-  std::lock_guard lock(queue_mutex_);
-  for (auto& [request, channel] : queue_) {
-    OutputEvent event;
-    event.finish_reason = FinishReason::kAbort;
-    event.error = "the server is shutting down";
-    channel->push(std::move(event));
+  take_submitted();
+  auto abort_all = [&](auto& requests) {
+    for (auto& request : requests) {
+      OutputEvent event;
+      event.error = "the server is shutting down";
+      finish(*request, std::move(event), FinishReason::kAbort);
+    }
+  };
+  abort_all(state.running);
+  abort_all(state.waiting);
+}
+
+void Engine::take_submitted() {
+  std::lock_guard lock(submit_mutex_);
+  while (!submitted_.empty()) {
+    state_->waiting.push_back(std::move(submitted_.front()));
+    submitted_.pop_front();
+    ++stats_.requests_total;
   }
 }
 
-bool Engine::grow_pages(std::vector<int32_t>& pages, int32_t tokens) {
-  const int32_t page_size = model_->kv_page_size();
-  const auto needed = static_cast<size_t>((tokens + page_size - 1) / page_size);
-  while (pages.size() < needed) {
-    if (free_pages_.empty()) return false;
-    pages.push_back(free_pages_.back());
-    free_pages_.pop_back();
+void Engine::drop_cancelled() {
+  SchedulerState& state = *state_;
+  auto drop = [&](auto& requests) {
+    for (auto& request : requests) {
+      if (request->channel->cancelled()) {
+        log::debug("request {} cancelled by the client", request->input.id);
+        finish(*request, OutputEvent{}, FinishReason::kAbort);
+      }
+    }
+    std::erase_if(requests, [](const auto& request) { return request->done; });
+  };
+  drop(state.waiting);
+  drop(state.running);
+}
+
+// Moves waiting requests into the running set while the KV pool can hold
+// their prompts. First come, first served stops at the first request that
+// does not fit, so a long prompt is not starved by later short ones.
+void Engine::admit_waiting() {
+  SchedulerState& state = *state_;
+  if (state.waiting.empty()) return;
+
+  auto key_to_match = [&](const Request& request) {
+    // At least the last token must run through the model to produce logits.
+    return std::span<const int32_t>(request.cache_key)
+        .first(request.tokens.size() - 1);
+  };
+  if (options_.schedule_policy == SchedulePolicy::kLpm && !options_.disable_radix_cache) {
+    std::vector<std::pair<int32_t, size_t>> matched;
+    for (size_t i = 0; i < state.waiting.size(); ++i) {
+      std::vector<int32_t> pages = state.cache.match(key_to_match(*state.waiting[i]));
+      matched.emplace_back(static_cast<int32_t>(pages.size()), i);
+      state.pool.release_all(pages);
+    }
+    std::stable_sort(matched.begin(), matched.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::deque<std::unique_ptr<Request>> sorted;
+    for (const auto& [pages, index] : matched) sorted.push_back(std::move(state.waiting[index]));
+    state.waiting = std::move(sorted);
   }
-  free_page_count_ = static_cast<int32_t>(free_pages_.size());
+
+  int32_t available = state.pool.free_pages() + state.cache.evictable_pages();
+  // Pages the running requests still need to finish their prompts.
+  for (const auto& request : state.running) {
+    available -= pages_for(static_cast<int32_t>(request->tokens.size()), page_size_) -
+                 static_cast<int32_t>(request->pages.size());
+  }
+
+  while (!state.waiting.empty()) {
+    if (options_.max_running_requests > 0 &&
+        static_cast<int32_t>(state.running.size()) >= options_.max_running_requests) {
+      break;
+    }
+    Request& request = *state.waiting.front();
+    std::vector<int32_t> pages;
+    if (!options_.disable_radix_cache) pages = state.cache.match(key_to_match(request));
+    // The prompt's uncached pages plus one page of room to decode into.
+    const int32_t needed =
+        pages_for(static_cast<int32_t>(request.tokens.size()), page_size_) -
+        static_cast<int32_t>(pages.size()) + 1;
+    if (needed > available && !state.running.empty()) {
+      state.pool.release_all(pages);
+      break;
+    }
+    available -= needed;
+    request.pages = std::move(pages);
+    request.num_cached = static_cast<int32_t>(request.pages.size()) * page_size_;
+    if (!request.admitted_before) {
+      request.cached_prompt_tokens = request.num_cached;
+      stats_.cached_tokens_total += request.num_cached;
+      request.admitted_before = true;
+    }
+    state.running.push_back(std::move(state.waiting.front()));
+    state.waiting.pop_front();
+  }
+}
+
+// Grows a request's pages to hold `tokens` tokens, evicting cached prefixes
+// when the pool is empty. Returns false if the pool still has no room.
+bool Engine::reserve_pages(Request& request, int32_t tokens) {
+  SchedulerState& state = *state_;
+  const int32_t needed = pages_for(tokens, page_size_) - static_cast<int32_t>(request.pages.size());
+  if (needed <= 0) return true;
+  if (state.pool.free_pages() < needed) state.cache.evict(needed - state.pool.free_pages());
+  if (state.pool.free_pages() < needed) return false;
+  for (int32_t i = 0; i < needed; ++i) request.pages.push_back(state.pool.allocate());
   return true;
 }
 
-void Engine::release_pages(std::vector<int32_t>& pages) {
-  free_pages_.insert(free_pages_.end(), pages.begin(), pages.end());
-  pages.clear();
-  free_page_count_ = static_cast<int32_t>(free_pages_.size());
+// Sends a running request back to the front of the queue. Its computed KV
+// goes to the prefix cache, where it is reused on resume unless evicted
+// first; its sampler and detokenizer keep their state, so the resumed output
+// continues exactly where it stopped.
+void Engine::retract(Request& request) {
+  log::debug("request {} retracted after {} tokens: the KV cache is full", request.input.id,
+             request.generated);
+  release(request, /*cache_kv=*/true);
+  request.num_cached = 0;
+  request.prompt_in_cache = false;
+  ++stats_.retractions_total;
 }
 
-// Runs one request from prefill to its last token.
-// NOTE: requests run one at a time; the batching scheduler replaces this loop.
-void Engine::run_request(const GenerateRequest& request, OutputChannel& channel) {
-  const SamplingParams& params = request.sampling;
-  const auto prompt_tokens = static_cast<int32_t>(request.prompt.size());
-  const bool scripted = options_.allow_scripted_output && request.scripted_output.has_value();
+bool Engine::run_step() {
+  SchedulerState& state = *state_;
+  if (state.running.empty()) return false;
 
-  std::vector<int32_t> eos_ids = model_->config().generation.eos_token_ids;
-  const int32_t max_new_tokens =
-      std::min(params.max_new_tokens, context_length_ - prompt_tokens);
-
-  Sampler sampler(params, params.seed.value_or(seed_source_()), request.prompt);
-  text::IncrementalDetokenizer detokenizer(*tokenizer_, params.skip_special_tokens);
-  StopStringMatcher stop_strings(params.stop, params.no_stop_trim);
-
-  std::vector<int32_t> pages;
-  struct PagesGuard {
-    Engine& engine;
-    std::vector<int32_t>& pages;
-    ~PagesGuard() { engine.release_pages(pages); }
-  } guard{*this, pages};
-
-  std::vector<int32_t> tokens = request.prompt;  // Prompt, then generated ids.
-  std::vector<int32_t> positions;
-  std::vector<float> logits;
-  int32_t cached = 0;
-  int32_t generated = 0;
-
-  // Feeds tokens [cached, end) through the model in chunks; returns false if
-  // the KV pool ran out.
-  auto run_model = [&](int32_t end) {
-    while (cached < end) {
-      const int32_t count = std::min(end - cached, std::max(1, options_.chunked_prefill_size));
-      if (!grow_pages(pages, cached + count)) return false;
-      positions.resize(static_cast<size_t>(count) * 3);
-      for (int32_t i = 0; i < count; ++i) {
-        std::fill_n(positions.begin() + i * 3, 3, cached + i);
+  // Plan: every decoding request takes one token; prefilling requests share
+  // the chunked-prefill budget in admission order. When the pool cannot hold
+  // the plan, the most recently admitted request goes back to the queue.
+  const int32_t prefill_budget = options_.chunked_prefill_size > 0
+                                     ? options_.chunked_prefill_size
+                                     : std::numeric_limits<int32_t>::max();
+  std::vector<std::pair<Request*, int32_t>> plan;
+  while (true) {
+    plan.clear();
+    int32_t budget = prefill_budget;
+    bool fits = true;
+    for (auto& request : state.running) {
+      const int32_t pending = static_cast<int32_t>(request->tokens.size()) - request->num_cached;
+      int32_t count = pending;
+      if (pending > 1) {
+        count = std::min(pending, budget);
+        if (count <= 0) continue;
+        budget -= count;
       }
-      model::SequenceSlice slice;
-      slice.batch_offset = 0;
-      slice.num_tokens = count;
-      slice.num_cached = cached;
-      slice.kv_pages = pages;
-      slice.want_logits = cached + count == end;
-      model::Batch batch;
-      batch.tokens = std::span<const int32_t>(tokens).subspan(cached, count);
-      batch.positions = positions;
-      batch.sequences = std::span<const model::SequenceSlice>(&slice, 1);
-      model_->forward(batch, logits);
-      cached += count;
+      if (!reserve_pages(*request, request->num_cached + count)) {
+        fits = false;
+        break;
+      }
+      plan.emplace_back(request.get(), count);
     }
-    return true;
+    if (fits) break;
+    if (state.running.size() == 1) {
+      // One request has outgrown the whole pool: end it rather than spin.
+      Request& request = *state.running.front();
+      log::warn("request {} needs more KV cache than the pool's {} tokens; ending it",
+                request.input.id, kv_pool_tokens());
+      OutputEvent event;
+      event.text = request.stop_strings.push(request.detokenizer.flush()).text +
+                   request.stop_strings.flush();
+      finish(request, std::move(event), FinishReason::kLength);
+      state.running.clear();
+      return false;
+    }
+    std::unique_ptr<Request> newest = std::move(state.running.back());
+    state.running.pop_back();
+    retract(*newest);
+    state.waiting.push_front(std::move(newest));
+  }
+  if (plan.empty()) return false;
+
+  // Lay the batch out token-major.
+  state.batch_tokens.clear();
+  state.batch_positions.clear();
+  state.slices.clear();
+  for (auto& [request, count] : plan) {
+    model::SequenceSlice slice;
+    slice.batch_offset = static_cast<int32_t>(state.batch_tokens.size());
+    slice.num_tokens = count;
+    slice.num_cached = request->num_cached;
+    slice.kv_pages = request->pages;
+    slice.want_logits = request->num_cached + count == static_cast<int32_t>(request->tokens.size());
+    state.slices.push_back(slice);
+    for (int32_t i = 0; i < count; ++i) {
+      const int32_t position = request->num_cached + i;
+      state.batch_tokens.push_back(request->tokens[position]);
+      // Text positions are equal in all three M-RoPE components.
+      state.batch_positions.insert(state.batch_positions.end(), 3, position);
+    }
+  }
+  model::Batch batch;
+  batch.tokens = state.batch_tokens;
+  batch.positions = state.batch_positions;
+  batch.sequences = state.slices;
+  model_->forward(batch, state.logits);
+
+  const auto vocab = static_cast<size_t>(model_->config().text.vocab_size);
+  size_t row = 0;
+  for (size_t i = 0; i < plan.size(); ++i) {
+    auto& [request, count] = plan[i];
+    request->num_cached += count;
+    if (!state.slices[i].want_logits) continue;
+    if (!request->prompt_in_cache && !options_.disable_radix_cache) {
+      // Share the prompt's pages with requests that arrive while this one decodes.
+      state.cache.insert(std::span<const int32_t>(request->cache_key).first(request->num_cached),
+                         request->pages);
+      request->prompt_in_cache = true;
+    }
+    process_output(*request, std::span<float>(state.logits).subspan(row * vocab, vocab));
+    ++row;
+  }
+  std::erase_if(state.running, [](const auto& request) { return request->done; });
+  return true;
+}
+
+// Picks the next token of a request and applies its stop rules.
+void Engine::process_output(Request& request, std::span<float> logits) {
+  const SamplingParams& params = request.input.sampling;
+  const std::vector<int32_t>& eos_ids = model_->config().generation.eos_token_ids;
+  const bool scripted = options_.allow_scripted_output && request.input.scripted_output;
+
+  auto end_as_eos = [&] {
+    OutputEvent event;
+    event.text = request.stop_strings.push(request.detokenizer.flush()).text +
+                 request.stop_strings.flush();
+    if (!eos_ids.empty()) event.matched_stop = eos_ids.front();
+    finish(request, std::move(event), FinishReason::kStop);
   };
 
-  auto finish = [&](OutputEvent event, FinishReason reason) {
-    event.finish_reason = reason;
-    event.prompt_tokens = prompt_tokens;
-    event.completion_tokens = generated;
-    channel.push(std::move(event));
-  };
+  int32_t token;
+  if (scripted) {
+    // A script that runs out ends as if the model had sampled its eos token.
+    if (request.generated >= static_cast<int32_t>(request.input.scripted_output->size())) {
+      end_as_eos();
+      return;
+    }
+    token = (*request.input.scripted_output)[request.generated];
+  } else if (request.input.constraint && request.input.constraint->is_complete()) {
+    end_as_eos();
+    return;
+  } else {
+    if (request.input.constraint) {
+      std::vector<uint8_t> allowed(static_cast<size_t>(tokenizer_->vocab_size()), 0);
+      request.input.constraint->fill_allowed(allowed);
+      const size_t count = std::min(allowed.size(), logits.size());
+      for (size_t id = 0; id < count; ++id) {
+        if (!allowed[id]) logits[id] = -std::numeric_limits<float>::infinity();
+      }
+    }
+    token = request.sampler.sample(logits, tokenizer_->vocab_size());
+  }
+  request.sampler.accept(token);
+  if (request.input.constraint) request.input.constraint->accept(token);
+  ++request.generated;
+  ++stats_.generation_tokens_total;
 
-  if (max_new_tokens <= 0) {
-    finish(OutputEvent{}, FinishReason::kLength);
+  OutputEvent event;
+  event.token_ids.push_back(token);
+
+  // min_new_tokens delays eos and stop tokens only, as in SGLang.
+  const bool may_stop = request.generated > params.min_new_tokens;
+  const bool is_eos = !params.ignore_eos &&
+                      std::find(eos_ids.begin(), eos_ids.end(), token) != eos_ids.end();
+  const bool is_stop_token = std::find(params.stop_token_ids.begin(), params.stop_token_ids.end(),
+                                       token) != params.stop_token_ids.end();
+  if (may_stop && (is_eos || is_stop_token)) {
+    // The stop token's own text is trimmed, as SGLang does, unless no_stop_trim.
+    std::string tail = request.detokenizer.flush();
+    if (params.no_stop_trim) tail += tokenizer_->decode(std::span(&token, 1), false);
+    auto pushed = request.stop_strings.push(tail);
+    event.text = pushed.text + (pushed.matched ? "" : request.stop_strings.flush());
+    event.matched_stop = token;
+    finish(request, std::move(event), FinishReason::kStop);
     return;
   }
-  if (!scripted && !run_model(prompt_tokens)) {
-    throw_error(ErrorKind::kInternal, "the KV cache has no room for a {}-token prompt",
-                prompt_tokens);
+
+  auto pushed = request.stop_strings.push(request.detokenizer.push(token));
+  event.text = std::move(pushed.text);
+  if (pushed.matched) {
+    event.matched_stop = *pushed.matched;
+    finish(request, std::move(event), FinishReason::kStop);
+    return;
+  }
+  if (request.generated >= request.max_new_tokens) {
+    event.text += request.stop_strings.push(request.detokenizer.flush()).text +
+                  request.stop_strings.flush();
+    finish(request, std::move(event), FinishReason::kLength);
+    return;
   }
 
-  while (true) {
-    if (channel.cancelled()) {
-      finish(OutputEvent{}, FinishReason::kAbort);
-      return;
-    }
+  request.tokens.push_back(token);
+  request.cache_key.push_back(token);
+  event.prompt_tokens = request.prompt_tokens;
+  event.completion_tokens = request.generated;
+  event.cached_tokens = request.cached_prompt_tokens;
+  request.channel->push(std::move(event));
+}
 
-    int32_t token;
-    if (scripted) {
-      if (generated >= static_cast<int32_t>(request.scripted_output->size())) {
-        // A script that runs out ends as if the model had sampled its eos token.
-        OutputEvent event;
-        event.text = stop_strings.push(detokenizer.flush()).text + stop_strings.flush();
-        if (!eos_ids.empty()) event.matched_stop = eos_ids.front();
-        finish(std::move(event), FinishReason::kStop);
-        return;
-      }
-      token = (*request.scripted_output)[generated];
-    } else {
-      token = sampler.sample(logits, tokenizer_->vocab_size());
-    }
-    sampler.accept(token);
-    tokens.push_back(token);
-    ++generated;
+void Engine::finish(Request& request, OutputEvent event, FinishReason reason) {
+  event.finish_reason = reason;
+  event.prompt_tokens = request.prompt_tokens;
+  event.completion_tokens = request.generated;
+  event.cached_tokens = request.cached_prompt_tokens;
+  request.channel->push(std::move(event));
+  release(request, /*cache_kv=*/reason != FinishReason::kAbort);
+  request.done = true;
+  stats_.prompt_tokens_total += request.prompt_tokens;
+}
 
-    OutputEvent event;
-    event.token_ids.push_back(token);
-    event.prompt_tokens = prompt_tokens;
-    event.completion_tokens = generated;
-
-    // min_new_tokens delays eos and stop tokens only, as in SGLang.
-    const bool may_stop = generated > params.min_new_tokens;
-    const bool is_eos = !params.ignore_eos &&
-                        std::find(eos_ids.begin(), eos_ids.end(), token) != eos_ids.end();
-    const bool is_stop_token = std::find(params.stop_token_ids.begin(),
-                                         params.stop_token_ids.end(),
-                                         token) != params.stop_token_ids.end();
-    if (may_stop && (is_eos || is_stop_token)) {
-      std::string tail = detokenizer.flush();
-      if (params.no_stop_trim) tail += tokenizer_->decode(std::span(&token, 1), false);
-      auto pushed = stop_strings.push(tail);
-      event.text = pushed.text + (pushed.matched ? "" : stop_strings.flush());
-      event.matched_stop = token;
-      finish(std::move(event), FinishReason::kStop);
-      return;
-    }
-
-    auto pushed = stop_strings.push(detokenizer.push(token));
-    event.text = std::move(pushed.text);
-    if (pushed.matched) {
-      event.matched_stop = *pushed.matched;
-      finish(std::move(event), FinishReason::kStop);
-      return;
-    }
-    if (generated >= max_new_tokens) {
-      event.text += stop_strings.push(detokenizer.flush()).text + stop_strings.flush();
-      finish(std::move(event), FinishReason::kLength);
-      return;
-    }
-    channel.push(std::move(event));
-
-    if (!scripted && !run_model(cached + 1)) {
-      OutputEvent out_of_memory;
-      out_of_memory.error = "the KV cache is full";
-      finish(std::move(out_of_memory), FinishReason::kAbort);
-      return;
-    }
+// Returns a request's pages to the pool, first offering its computed KV to
+// the prefix cache when asked.
+void Engine::release(Request& request, bool cache_kv) {
+  SchedulerState& state = *state_;
+  if (cache_kv && !options_.disable_radix_cache && request.num_cached > 0) {
+    state.cache.insert(std::span<const int32_t>(request.cache_key).first(request.num_cached),
+                       request.pages);
   }
+  state.pool.release_all(request.pages);
+}
+
+void Engine::publish_stats() {
+  const SchedulerState& state = *state_;
+  stats_.running_requests = static_cast<int32_t>(state.running.size());
+  stats_.queued_requests = static_cast<int32_t>(state.waiting.size());
+  stats_.used_pages = state.pool.total_pages() - state.pool.free_pages();
+  stats_.cached_pages = state.cache.cached_pages();
 }
 
 }  // namespace glyph::engine

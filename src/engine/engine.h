@@ -1,21 +1,24 @@
-// The engine: owns the model, the KV pool and the scheduler thread. HTTP
-// threads submit requests and read results from a per-request channel; they
-// never touch tensors, and the scheduler never blocks on a socket.
+// The engine: owns the model, the KV pool, the prefix cache and the
+// scheduler thread. HTTP threads submit requests and read results from a
+// per-request channel; they never touch tensors, and the scheduler never
+// blocks on a socket.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <string>
 #include <thread>
-#include <random>
 #include <variant>
 #include <vector>
 
+#include "core/token_constraint.h"
 #include "engine/sampling.h"
 #include "model/text_model.h"
 #include "text/tokenizer.h"
@@ -24,27 +27,28 @@ namespace glyph::engine {
 
 enum class FinishReason { kNone, kStop, kLength, kAbort };
 
+// SGLang's name for a finish reason ("stop", "length", "abort"); null for kNone.
 const char* to_string(FinishReason reason);
 
 // One step of a request's output. Text is already detokenized, with stop
 // strings trimmed and text that could still become a stop string held back.
 struct OutputEvent {
-  std::string text;                 // New text since the previous event.
-  std::vector<int32_t> token_ids;   // Tokens generated since the previous event.
+  std::string text;                // New text since the previous event.
+  std::vector<int32_t> token_ids;  // Tokens generated since the previous event.
   int32_t prompt_tokens = 0;
-  int32_t completion_tokens = 0;    // Total so far.
-  int32_t cached_tokens = 0;        // Prompt tokens served from the prefix cache.
+  int32_t completion_tokens = 0;   // Total so far.
+  int32_t cached_tokens = 0;       // Prompt tokens served from the prefix cache.
   FinishReason finish_reason = FinishReason::kNone;
   // The stop that ended the request: a token id or a stop string (SGLang's matched_stop).
   std::variant<std::monostate, int32_t, std::string> matched_stop;
-  std::string error;                // Set when the request failed inside the engine.
+  std::string error;               // Set when the request failed inside the engine.
 };
 
 // A request's output queue, written by the scheduler and read by one HTTP thread.
 class OutputChannel {
  public:
   void push(OutputEvent event);
-  // Blocks until an event is available; returns all pending events merged in order.
+  // Blocks until an event is available; returns all pending events in order.
   std::vector<OutputEvent> wait();
   // Asks the scheduler to stop this request (client gone); safe from any thread.
   void cancel() { cancelled_.store(true); }
@@ -58,23 +62,47 @@ class OutputChannel {
 };
 
 struct GenerateRequest {
-  std::string id;                   // For logs.
+  std::string id;  // For logs.
   std::vector<int32_t> prompt;
+  // Prefix-cache keys, one per prompt token; empty means the prompt itself.
+  std::vector<int32_t> cache_key;
   SamplingParams sampling;
-  // Test seam: emit exactly these tokens instead of running the model's
-  // sampler. Honoured only when EngineOptions::allow_scripted_output is set,
-  // which only test binaries do.
+  // Limits the tokens that may be generated (tool_choice "required", a named
+  // tool). Once complete, the request ends with the model's eos token.
+  std::shared_ptr<TokenConstraint> constraint;
+  // Test seam: emit exactly these tokens instead of sampling. Honoured only
+  // when EngineOptions::allow_scripted_output is set, which only test
+  // binaries do.
   std::optional<std::vector<int32_t>> scripted_output;
 };
 
+enum class SchedulePolicy { kFcfs, kLpm };
+
 struct EngineOptions {
-  int32_t context_length = 0;        // 0: the model's max_position_embeddings.
+  int32_t context_length = 0;         // 0: the model's max_position_embeddings.
   int32_t kv_page_size = 16;
-  int32_t chunked_prefill_size = 2048;  // Prompt tokens per forward pass.
-  int32_t max_total_tokens = 0;      // KV pool size in tokens; 0: fit the memory budget.
-  double mem_fraction_static = 0.0;  // 0: default for the CPU backend.
+  int32_t chunked_prefill_size = 2048;  // Prompt tokens per forward pass; -1: no limit.
+  int32_t max_running_requests = 0;   // 0: as many as the KV pool admits.
+  int32_t max_queued_requests = 0;    // 0: no limit.
+  int32_t max_total_tokens = 0;       // KV pool size in tokens; 0: fit the memory budget.
+  double mem_fraction_static = 0.0;   // 0: the CPU default.
+  SchedulePolicy schedule_policy = SchedulePolicy::kFcfs;
+  bool disable_radix_cache = false;
   std::optional<uint64_t> random_seed;
   bool allow_scripted_output = false;
+};
+
+// Counters for /get_server_info and /metrics, read without locking.
+struct EngineStats {
+  std::atomic<int32_t> running_requests{0};
+  std::atomic<int32_t> queued_requests{0};
+  std::atomic<int32_t> used_pages{0};
+  std::atomic<int32_t> cached_pages{0};
+  std::atomic<int64_t> prompt_tokens_total{0};
+  std::atomic<int64_t> generation_tokens_total{0};
+  std::atomic<int64_t> cached_tokens_total{0};
+  std::atomic<int64_t> requests_total{0};
+  std::atomic<int64_t> retractions_total{0};
 };
 
 class Engine {
@@ -86,33 +114,53 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
 
   // Queues a request; its events arrive on the returned channel. Throws
-  // glyph::Error(kInvalidRequest) when the prompt does not fit the context.
+  // glyph::Error(kInvalidRequest) when the prompt does not fit the context
+  // and glyph::Error(kUnavailable) when the queue is full.
   std::shared_ptr<OutputChannel> submit(GenerateRequest request);
+
+  // Drops every cached prefix page no request holds (POST /flush_cache).
+  void flush_cache();
 
   const model::ModelConfig& model_config() const;
   const text::Tokenizer& tokenizer() const { return *tokenizer_; }
+  const EngineOptions& options() const { return options_; }
   int32_t context_length() const { return context_length_; }
-  int32_t kv_pool_tokens() const;
-  int32_t kv_free_pages() const;
+  int32_t kv_pool_tokens() const { return total_pages_ * page_size_; }
+  int32_t kv_total_pages() const { return total_pages_; }
+  const EngineStats& stats() const { return stats_; }
 
  private:
+  struct Request;
   void scheduler_loop();
-  void run_request(const GenerateRequest& request, OutputChannel& channel);
-  bool grow_pages(std::vector<int32_t>& pages, int32_t tokens);
-  void release_pages(std::vector<int32_t>& pages);
+  void take_submitted();
+  void drop_cancelled();
+  void admit_waiting();
+  bool run_step();
+  bool reserve_pages(Request& request, int32_t tokens);
+  void retract(Request& request);
+  void process_output(Request& request, std::span<float> logits);
+  void finish(Request& request, OutputEvent event, FinishReason reason);
+  void release(Request& request, bool cache_kv);
+  void publish_stats();
 
   std::unique_ptr<model::TextModel> model_;
   std::shared_ptr<const text::Tokenizer> tokenizer_;
   EngineOptions options_;
   int32_t context_length_ = 0;
+  int32_t page_size_ = 0;
+  int32_t total_pages_ = 0;
 
-  std::mutex queue_mutex_;
-  std::condition_variable queue_ready_;
-  std::deque<std::pair<GenerateRequest, std::shared_ptr<OutputChannel>>> queue_;
+  // Shared between submitters and the scheduler.
+  std::mutex submit_mutex_;
+  std::condition_variable submitted_ready_;
+  std::deque<std::unique_ptr<Request>> submitted_;
   bool stopping_ = false;
-  std::vector<int32_t> free_pages_;  // Touched by the scheduler thread only.
-  std::atomic<int32_t> free_page_count_{0};
-  std::mt19937_64 seed_source_;
+  bool flush_requested_ = false;
+
+  // Owned by the scheduler thread.
+  struct SchedulerState;
+  std::unique_ptr<SchedulerState> state_;
+  EngineStats stats_;
   std::thread scheduler_;
 };
 
