@@ -6,28 +6,25 @@
 
 namespace glyph::log {
 
-namespace {
-
-// Routes the default logger to stderr so stdout stays free for command output.
-struct StderrLogger {
-  StderrLogger() {
-    auto logger = spdlog::stderr_color_mt("glyph");
-    logger->set_pattern("[%Y-%m-%d %H:%M:%S.%e] %^%l%$ %v");
-    spdlog::set_default_logger(logger);
-  }
-};
-
-const StderrLogger stderr_logger;
-
-}  // namespace
+spdlog::logger& logger() {
+  static const std::shared_ptr<spdlog::logger> instance = [] {
+    auto created = spdlog::stderr_color_mt("glyph");
+    created->set_pattern("[%Y-%m-%d %H:%M:%S.%e] %^%l%$ %v");
+    spdlog::set_default_logger(created);
+    return created;
+  }();
+  return *instance;
+}
 
 bool set_level(std::string_view name) {
-  if (name == "debug") spdlog::set_level(spdlog::level::debug);
-  else if (name == "info") spdlog::set_level(spdlog::level::info);
-  else if (name == "warning" || name == "warn") spdlog::set_level(spdlog::level::warn);
-  else if (name == "error") spdlog::set_level(spdlog::level::err);
-  else if (name == "critical") spdlog::set_level(spdlog::level::critical);
+  spdlog::level::level_enum level;
+  if (name == "debug") level = spdlog::level::debug;
+  else if (name == "info") level = spdlog::level::info;
+  else if (name == "warning" || name == "warn") level = spdlog::level::warn;
+  else if (name == "error") level = spdlog::level::err;
+  else if (name == "critical") level = spdlog::level::critical;
   else return false;
+  logger().set_level(level);
   return true;
 }
 

@@ -141,6 +141,7 @@ Engine::~Engine() {
     stopping_ = true;
   }
   submitted_ready_.notify_all();
+  flush_done_.notify_all();
   if (scheduler_.joinable()) scheduler_.join();
 }
 
@@ -186,9 +187,10 @@ std::shared_ptr<OutputChannel> Engine::submit(GenerateRequest input) {
 }
 
 void Engine::flush_cache() {
-  std::lock_guard lock(submit_mutex_);
+  std::unique_lock lock(submit_mutex_);
   flush_requested_ = true;
-  submitted_ready_.notify_one();
+  submitted_ready_.notify_all();
+  flush_done_.wait(lock, [&] { return !flush_requested_ || stopping_; });
 }
 
 void Engine::scheduler_loop() {
@@ -203,7 +205,9 @@ void Engine::scheduler_loop() {
       if (stopping_) break;
       if (flush_requested_) {
         state.cache.flush();
+        publish_stats();
         flush_requested_ = false;
+        flush_done_.notify_all();
       }
     }
     take_submitted();

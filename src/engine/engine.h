@@ -118,7 +118,8 @@ class Engine {
   // and glyph::Error(kUnavailable) when the queue is full.
   std::shared_ptr<OutputChannel> submit(GenerateRequest request);
 
-  // Drops every cached prefix page no request holds (POST /flush_cache).
+  // Drops every cached prefix page no request holds (POST /flush_cache);
+  // returns once the scheduler has done it.
   void flush_cache();
 
   const model::ModelConfig& model_config() const;
@@ -153,6 +154,7 @@ class Engine {
   // Shared between submitters and the scheduler.
   std::mutex submit_mutex_;
   std::condition_variable submitted_ready_;
+  std::condition_variable flush_done_;
   std::deque<std::unique_ptr<Request>> submitted_;
   bool stopping_ = false;
   bool flush_requested_ = false;

@@ -210,8 +210,8 @@ TEST(Engine, CancelledRequestsReturnTheirPages) {
     channel->wait();
     channel->cancel();
   }
-  for (auto& channel : channels) {
-    EXPECT_EQ(collect(*channel).finish_reason, FinishReason::kAbort);
+  for (size_t i = 0; i < channels.size(); ++i) {
+    EXPECT_EQ(collect(*channels[i]).finish_reason, FinishReason::kAbort) << "request " << i;
   }
   fixture.wait_idle();
   fixture.engine->flush_cache();
