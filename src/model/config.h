@@ -26,6 +26,9 @@ struct TextConfig {
   int32_t max_position_embeddings = 0;
   bool attention_bias = true;
   bool tie_word_embeddings = false;
+
+  // Dims of each head that rotate: head_dim * partial_rotary_factor.
+  int32_t rotary_dim() const;
 };
 
 struct VisionConfig {
@@ -48,7 +51,9 @@ struct GenerationConfig {
   std::optional<float> temperature;
   std::optional<float> top_p;
   std::optional<int32_t> top_k;
+  std::optional<float> min_p;
   std::optional<float> repetition_penalty;
+  std::optional<bool> do_sample;
 };
 
 struct ModelConfig {

@@ -10,10 +10,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "core/cpu_features.h"
 #include "model/config.h"
 
 namespace glyph::model {
@@ -26,6 +28,8 @@ struct LoadOptions {
   bool dummy_weights = false;  // --load-format dummy: random weights from config.json alone.
   uint64_t dummy_seed = 0;
   int threads = 0;  // 0: every core.
+  // Kernels to run; unset: the best the CPU supports. Lower levels exercise the fallbacks.
+  std::optional<SimdLevel> simd_level;
 };
 
 // One sequence's part of a batch.
