@@ -1,7 +1,13 @@
-# Scratch generator for tests/data/fixtures/tool_call_cases.json: the expected
-# arguments are written as Python values and serialised by Python's own
-# json.dumps(ensure_ascii=False), so the C++ serialiser is checked against it.
+#!/usr/bin/env python3
+"""Write tests/data/fixtures/tool_call_cases.json: glm45 tool-call model outputs
+with the expected parse.
+
+The expected arguments are Python values serialised by Python's own
+json.dumps(ensure_ascii=False), so the C++ serialiser is checked against it.
+Run from the repository root: python tools/make_tool_call_fixtures.py
+"""
 import json
+from pathlib import Path
 
 tools = [
     {"type": "function", "function": {
@@ -186,7 +192,7 @@ fixture = {
     "tools": tools,
     "cases": cases,
 }
-with open("/work/main/tests/data/fixtures/tool_call_cases.json", "w", encoding="utf-8") as f:
+with open(Path(__file__).resolve().parent.parent / "tests/data/fixtures/tool_call_cases.json", "w", encoding="utf-8") as f:
     json.dump(fixture, f, ensure_ascii=False, indent=1)
     f.write("\n")
 print(len(cases), "cases")
