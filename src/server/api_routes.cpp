@@ -1,0 +1,273 @@
+#include "server/api_routes.h"
+
+#include <atomic>
+#include <ctime>
+
+#include <fmt/format.h>
+
+#include "core/log.h"
+#include "server/api_error.h"
+#include "server/chat_reply.h"
+#include "server/chat_request.h"
+#include "server/prompt_builder.h"
+#include "server/request_fields.h"
+
+namespace glyph::server {
+
+namespace {
+
+HttpReply json_reply(const Json& body, int status = 200) {
+  HttpReply reply;
+  reply.status = status;
+  reply.body = dump_json(body);
+  return reply;
+}
+
+std::vector<int32_t> encode_scripted_output(const text::Tokenizer& tokenizer,
+                                            const std::vector<std::string>& pieces) {
+  std::vector<int32_t> tokens;
+  for (const std::string& piece : pieces) {
+    const std::vector<int32_t> ids = tokenizer.encode(piece);
+    tokens.insert(tokens.end(), ids.begin(), ids.end());
+  }
+  return tokens;
+}
+
+Json model_card(const std::string& name, int64_t created, int32_t context_length) {
+  Json card = Json::object();
+  card["id"] = name;
+  card["object"] = "model";
+  card["created"] = created;
+  card["owned_by"] = "sglang";
+  card["root"] = name;
+  card["parent"] = nullptr;
+  card["max_model_len"] = context_length;
+  return card;
+}
+
+// Token ids from a detokenize request, checked against the vocabulary.
+std::vector<int32_t> read_token_ids(const Json& list, const std::string& path,
+                                    int32_t vocab_size) {
+  std::vector<int32_t> ids;
+  for (size_t i = 0; i < list.size(); ++i) {
+    const Json& id = list[i];
+    if (!id.is_number_integer() && !id.is_number_unsigned()) {
+      throw_bad_request(fmt::format("{}[{}] must be a token id (an integer), got {}", path, i,
+                                    quote_json_value(id)));
+    }
+    const int64_t value = id.get<int64_t>();
+    if (value < 0 || value >= vocab_size) {
+      throw_bad_request(fmt::format("{}[{}] is {}, which is not a token id in [0, {}]", path, i,
+                                    value, vocab_size - 1));
+    }
+    ids.push_back(static_cast<int32_t>(value));
+  }
+  return ids;
+}
+
+std::atomic<uint64_t> next_request_number{0};
+
+}  // namespace
+
+Json parse_json_body(const std::string& body) {
+  try {
+    return Json::parse(body);
+  } catch (const Json::parse_error& error) {
+    throw_bad_request(fmt::format("the request body is not valid JSON ({}); send a JSON object",
+                                  error.what()));
+  }
+}
+
+ApiRoutes::ApiRoutes(ServingStack& stack)
+    : stack_(stack), started_at_(static_cast<int64_t>(std::time(nullptr))) {}
+
+HttpReply ApiRoutes::chat_completions(const std::string& body) const {
+  const ServeOptions& options = stack_.options;
+  engine::Engine& engine = *stack_.engine;
+  const text::Tokenizer& tokenizer = *stack_.tokenizer;
+
+  const ChatRequest request = parse_chat_request(parse_json_body(body), tokenizer.vocab_size(),
+                                                 options.allow_scripted_output);
+  if (request.image_count > 0) {
+    // NOTE: the placeholders are rendered, but the vision tower is not wired in yet.
+    throw_bad_request(fmt::format(
+        "images are not supported yet; the request has {} image part(s), send text only",
+        request.image_count));
+  }
+
+  const Json context = build_template_context(request, stack_.tokenizer_settings.special_tokens);
+  const std::string prompt = render_prompt(*stack_.chat_template, context);
+  engine::GenerateRequest generate;
+  generate.prompt = tokenizer.encode(prompt);
+  const auto prompt_tokens = static_cast<int32_t>(generate.prompt.size());
+  check_context_fits(request, prompt_tokens, engine.context_length());
+
+  ResponseHeader header;
+  header.id = new_completion_id();
+  header.created = static_cast<int64_t>(std::time(nullptr));
+  header.model = request.model;
+
+  generate.id = header.id;
+  generate.sampling = to_sampling_params(request, engine.model_config().generation,
+                                         prompt_tokens, engine.context_length());
+  if (request.scripted_output) {
+    generate.scripted_output = encode_scripted_output(tokenizer, *request.scripted_output);
+  }
+  log::debug("request {} (#{}): {} prompt tokens, max_new_tokens {}, stream {}", header.id,
+             next_request_number++, prompt_tokens, generate.sampling.max_new_tokens,
+             request.stream);
+  std::shared_ptr<engine::OutputChannel> channel = engine.submit(std::move(generate));
+
+  ReplyOptions reply_options;
+  reply_options.separate_reasoning =
+      !options.reasoning_parser.empty() && request.separate_reasoning;
+  reply_options.stream_reasoning = request.stream_reasoning;
+  reply_options.include_usage = request.include_usage;
+  reply_options.continuous_usage_stats = request.continuous_usage_stats;
+  reply_options.cache_report = options.enable_cache_report;
+  EventSource next_events = [channel] { return channel->wait(); };
+
+  if (!request.stream) {
+    try {
+      return json_reply(collect_reply(next_events, header, reply_options));
+    } catch (...) {
+      channel->cancel();
+      throw;
+    }
+  }
+
+  HttpReply reply;
+  // Starlette, under SGLang, adds the charset to text/ types; clients need it to decode UTF-8.
+  reply.content_type = "text/event-stream; charset=utf-8";
+  reply.stream = [next_events, header, reply_options](const StreamWriter& write) {
+    return stream_reply(next_events, header, reply_options, write);
+  };
+  reply.cancel = [channel, id = header.id] {
+    log::debug("request {}: the client disconnected; cancelling", id);
+    channel->cancel();
+  };
+  return reply;
+}
+
+HttpReply ApiRoutes::models() const {
+  Json list = Json::object();
+  list["object"] = "list";
+  list["data"] = Json::array({model_card(stack_.options.effective_served_model_name(),
+                                         started_at_, stack_.engine->context_length())});
+  return json_reply(list);
+}
+
+HttpReply ApiRoutes::model(const std::string& id) const {
+  const std::string& name = stack_.options.effective_served_model_name();
+  if (id != name) {
+    // OpenAI's shape, which SGLang returns for an unknown model id.
+    Json error = Json::object();
+    error["message"] = fmt::format("The model '{}' does not exist", id);
+    error["type"] = "invalid_request_error";
+    error["param"] = "model";
+    error["code"] = "model_not_found";
+    return json_reply(Json{{"error", error}}, 404);
+  }
+  return json_reply(model_card(name, started_at_, stack_.engine->context_length()));
+}
+
+HttpReply ApiRoutes::model_info() const {
+  const ServeOptions& options = stack_.options;
+  Json info = Json::object();
+  info["model_path"] = options.model_path;
+  info["tokenizer_path"] = options.effective_tokenizer_path();
+  info["is_generation"] = true;
+  info["preferred_sampling_params"] = nullptr;
+  info["weight_version"] = "default";
+  // NOTE: false until the vision tower serves images.
+  info["has_image_understanding"] = false;
+  info["has_audio_understanding"] = false;
+  info["architectures"] = Json::array({stack_.engine->model_config().architecture});
+  return json_reply(info);
+}
+
+std::string ApiRoutes::render_messages_prompt(const Json& body) const {
+  // The chat request's own parsing, so /v1/tokenize counts what a chat request would send.
+  Json chat_body = Json::object();
+  for (const char* key : {"messages", "tools", "tool_choice", "chat_template_kwargs"}) {
+    if (body.contains(key)) chat_body[key] = body[key];
+  }
+  const ChatRequest request =
+      parse_chat_request(chat_body, stack_.tokenizer->vocab_size(), /*allow_scripted_output=*/false);
+  return render_prompt(*stack_.chat_template,
+                       build_template_context(request, stack_.tokenizer_settings.special_tokens));
+}
+
+HttpReply ApiRoutes::tokenize(const std::string& body) const {
+  const Json request = parse_json_body(body);
+  if (!request.is_object()) {
+    throw_bad_request("the request body must be a JSON object with \"prompt\" or \"messages\"");
+  }
+  const FieldReader fields(request, "");
+  // add_special_tokens is accepted; the GLM tokenizer.json has no
+  // post-processor, so it adds nothing either way.
+  fields.boolean("add_special_tokens");
+  if (fields.has("prompt") == fields.has("messages")) {
+    throw_bad_request("Exactly one of 'prompt' or 'messages' must be provided.");
+  }
+  const text::Tokenizer& tokenizer = *stack_.tokenizer;
+
+  Json response = Json::object();
+  const Json* prompt = fields.get("prompt");
+  if (prompt && prompt->is_array()) {
+    Json tokens = Json::array();
+    Json counts = Json::array();
+    const std::vector<std::string> texts = fields.string_or_strings("prompt").value();
+    for (const std::string& text : texts) {
+      const std::vector<int32_t> ids = tokenizer.encode(text);
+      tokens.push_back(ids);
+      counts.push_back(ids.size());
+    }
+    response["tokens"] = std::move(tokens);
+    response["count"] = std::move(counts);
+  } else {
+    const std::string text = prompt ? fields.string("prompt").value()
+                                    : render_messages_prompt(request);
+    const std::vector<int32_t> ids = tokenizer.encode(text);
+    response["tokens"] = ids;
+    response["count"] = ids.size();
+  }
+  const int64_t max_length = stack_.tokenizer_settings.model_max_length;
+  response["max_model_len"] = max_length > 0 ? max_length : stack_.engine->context_length();
+  return json_reply(response);
+}
+
+HttpReply ApiRoutes::detokenize(const std::string& body) const {
+  const Json request = parse_json_body(body);
+  if (!request.is_object()) {
+    throw_bad_request("the request body must be a JSON object with \"tokens\"");
+  }
+  const FieldReader fields(request, "");
+  const Json* tokens = fields.array("tokens");
+  if (!tokens) {
+    throw_bad_request("tokens is missing; send a list of token ids, or a list of such lists");
+  }
+  const bool skip_special_tokens = fields.boolean("skip_special_tokens").value_or(true);
+  const text::Tokenizer& tokenizer = *stack_.tokenizer;
+  const int32_t vocab_size = tokenizer.vocab_size();
+
+  Json text;
+  if (!tokens->empty() && (*tokens)[0].is_array()) {
+    text = Json::array();
+    for (size_t i = 0; i < tokens->size(); ++i) {
+      const Json& list = (*tokens)[i];
+      const std::string path = fmt::format("tokens[{}]", i);
+      if (!list.is_array()) {
+        throw_bad_request(fmt::format("{} must be a list of token ids, got {}", path,
+                                      quote_json_value(list)));
+      }
+      text.push_back(tokenizer.decode(read_token_ids(list, path, vocab_size),
+                                      skip_special_tokens));
+    }
+  } else {
+    text = tokenizer.decode(read_token_ids(*tokens, "tokens", vocab_size), skip_special_tokens);
+  }
+  return json_reply(Json{{"text", text}});
+}
+
+}  // namespace glyph::server

@@ -1,0 +1,471 @@
+#include "server/chat_request.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "server/api_error.h"
+#include "server/request_fields.h"
+
+namespace glyph::server {
+
+namespace {
+
+constexpr std::array<const char*, 6> kRoles = {"system", "user",     "assistant",
+                                               "tool",   "function", "developer"};
+
+std::string lower_case(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+// Formats a float field's value as Python prints it in SGLang's messages.
+std::string format_number(double value) { return fmt::format("{}", value); }
+
+// One content part, converted for the chat template.
+Json convert_content_part(const Json& part, const std::string& path, int32_t& image_count) {
+  if (part.is_string()) return part;
+  if (!part.is_object()) {
+    throw_bad_request(fmt::format(
+        "{} must be a content part object such as {{\"type\": \"text\", \"text\": ...}}, got {}",
+        path, quote_json_value(part)));
+  }
+  const FieldReader fields(part, path + ".");
+  const std::optional<std::string> type = fields.string("type");
+  if (!type) {
+    throw_bad_request(
+        fmt::format("{}.type is missing; use \"text\" or \"image_url\"", path));
+  }
+
+  if (*type == "text") {
+    const std::optional<std::string> text = fields.string("text");
+    if (!text) throw_bad_request(fmt::format("{}.text is missing for a text part", path));
+    Json converted = Json::object();
+    converted["type"] = "text";
+    converted["text"] = *text;
+    return converted;
+  }
+
+  if (*type == "image_url") {
+    const Json* image_url = fields.object("image_url");
+    if (!image_url) {
+      throw_bad_request(fmt::format(
+          "{}.image_url is missing; send {{\"image_url\": {{\"url\": ...}}}}", path));
+    }
+    if (!FieldReader(*image_url, path + ".image_url.").string("url")) {
+      throw_bad_request(fmt::format("{}.image_url.url is missing", path));
+    }
+    // The GLM template renders {"type": "image"} as the image placeholder,
+    // which the image processor later expands to the image's tokens.
+    ++image_count;
+    Json converted = Json::object();
+    converted["type"] = "image";
+    return converted;
+  }
+
+  throw_bad_request(fmt::format(
+      "{}.type \"{}\" is not supported; send \"text\" or \"image_url\" parts", path, *type));
+}
+
+Json convert_content(const FieldReader& fields, const std::string& role, const std::string& path,
+                     int32_t& image_count) {
+  const Json* content = fields.get("content");
+  if (!content) {
+    if (role == "user") {
+      throw_bad_request(fmt::format("{}content is missing; a user message needs content",
+                                    fields.name("")));
+    }
+    return "";  // SGLang renders a null content (an assistant tool call) as "".
+  }
+  if (content->is_string()) return *content;
+  if (!content->is_array()) fields.fail_type("content", "a string or a list of content parts");
+
+  Json parts = Json::array();
+  for (size_t i = 0; i < content->size(); ++i) {
+    parts.push_back(
+        convert_content_part((*content)[i], fmt::format("{}content[{}]", path, i), image_count));
+  }
+  return parts;
+}
+
+// Assistant tool calls arrive with JSON-string arguments; templates iterate
+// arguments.items(), so the arguments become objects.
+Json convert_tool_calls(const Json& tool_calls, const std::string& path) {
+  Json converted = Json::array();
+  for (size_t i = 0; i < tool_calls.size(); ++i) {
+    const std::string call_path = fmt::format("{}tool_calls[{}]", path, i);
+    const Json& call = tool_calls[i];
+    if (!call.is_object()) {
+      throw_bad_request(fmt::format("{} must be an object with a \"function\" field, got {}",
+                                    call_path, quote_json_value(call)));
+    }
+    const FieldReader call_fields(call, call_path + ".");
+    const Json* function = call_fields.object("function");
+    if (!function) throw_bad_request(fmt::format("{}.function is missing", call_path));
+    const FieldReader function_fields(*function, call_path + ".function.");
+    if (!function_fields.string("name")) {
+      throw_bad_request(fmt::format("{}.function.name is missing", call_path));
+    }
+
+    Json converted_call = call;
+    Json& arguments = converted_call["function"]["arguments"];
+    if (arguments.is_string()) {
+      Json parsed = Json::parse(arguments.get<std::string>(), nullptr, /*allow_exceptions=*/false);
+      if (parsed.is_discarded() || !parsed.is_object()) {
+        throw_bad_request(fmt::format(
+            "{}.function.arguments must be a JSON object encoded as a string, got {}", call_path,
+            quote_json_value(arguments)));
+      }
+      arguments = std::move(parsed);
+    } else if (arguments.is_null()) {
+      arguments = Json::object();
+    } else if (!arguments.is_object()) {
+      function_fields.fail_type("arguments", "a JSON object encoded as a string");
+    }
+    converted.push_back(std::move(converted_call));
+  }
+  return converted;
+}
+
+Json convert_message(const Json& message, size_t index, int32_t& image_count) {
+  const std::string path = fmt::format("messages[{}].", index);
+  if (!message.is_object()) {
+    throw_bad_request(fmt::format(
+        "messages[{}] must be an object with \"role\" and \"content\", got {}", index,
+        quote_json_value(message)));
+  }
+  const FieldReader fields(message, path);
+  const std::optional<std::string> raw_role = fields.string("role");
+  if (!raw_role) {
+    throw_bad_request(fmt::format("{}role is missing; use one of {}", path,
+                                  fmt::join(kRoles, ", ")));
+  }
+  const std::string role = lower_case(*raw_role);
+  if (std::find(kRoles.begin(), kRoles.end(), role) == kRoles.end()) {
+    throw_bad_request(fmt::format("{}role \"{}\" is not a valid role; use one of {}", path,
+                                  *raw_role, fmt::join(kRoles, ", ")));
+  }
+
+  Json converted = Json::object();
+  converted["role"] = role;
+  converted["content"] = convert_content(fields, role, path, image_count);
+  for (const char* key : {"name", "tool_call_id", "reasoning_content"}) {
+    if (std::optional<std::string> value = fields.string(key)) converted[key] = *value;
+  }
+  if (const Json* tool_calls = fields.array("tool_calls")) {
+    converted["tool_calls"] = convert_tool_calls(*tool_calls, path);
+  }
+  return converted;
+}
+
+// Each tool's function object as SGLang 0.5's pydantic model dumps it:
+// description, name, parameters, strict.
+Json convert_tools(const Json& tools) {
+  Json converted = Json::array();
+  for (size_t i = 0; i < tools.size(); ++i) {
+    const std::string path = fmt::format("tools[{}]", i);
+    const Json& tool = tools[i];
+    if (!tool.is_object()) {
+      throw_bad_request(fmt::format(
+          "{} must be an object {{\"type\": \"function\", \"function\": {{...}}}}, got {}", path,
+          quote_json_value(tool)));
+    }
+    const FieldReader tool_fields(tool, path + ".");
+    const Json* function = tool_fields.object("function");
+    if (!function) throw_bad_request(fmt::format("{}.function is missing", path));
+    const FieldReader fields(*function, path + ".function.");
+    const std::optional<std::string> name = fields.string("name");
+    if (!name) throw_bad_request(fmt::format("{}.function.name is missing", path));
+
+    Json dumped = Json::object();
+    dumped["description"] = fields.string("description") ? Json(*fields.string("description"))
+                                                         : Json(nullptr);
+    dumped["name"] = *name;
+    dumped["parameters"] = fields.has("parameters") ? *fields.get("parameters") : Json(nullptr);
+    dumped["strict"] = fields.boolean("strict").value_or(false);
+    converted.push_back(std::move(dumped));
+  }
+  return converted;
+}
+
+// Returns the tool_choice as a string: none, auto, required, or the function name.
+std::string read_tool_choice(const FieldReader& fields, const Json& tools, bool& named) {
+  named = false;
+  const Json* choice = fields.get("tool_choice");
+  if (!choice) return tools.empty() ? "none" : "auto";
+  if (choice->is_string()) {
+    const std::string value = choice->get<std::string>();
+    if (value != "none" && value != "auto" && value != "required") {
+      throw_bad_request(fmt::format(
+          "tool_choice \"{}\" is not valid; use \"none\", \"auto\", \"required\" or "
+          "{{\"type\": \"function\", \"function\": {{\"name\": ...}}}}",
+          value));
+    }
+    if (value == "required" && tools.empty()) {
+      throw_bad_request("Tools cannot be empty if tool choice is set to required.");
+    }
+    return value;
+  }
+  if (!choice->is_object()) fields.fail_type("tool_choice", "a string or an object");
+  const Json* function = FieldReader(*choice, "tool_choice.").object("function");
+  const std::optional<std::string> name =
+      function ? FieldReader(*function, "tool_choice.function.").string("name") : std::nullopt;
+  if (!name) throw_bad_request("tool_choice.function.name is missing");
+  if (tools.empty()) {
+    throw_bad_request("Tools cannot be empty if tool choice is set to a specific tool.");
+  }
+  const bool found = std::any_of(tools.begin(), tools.end(),
+                                 [&](const Json& tool) { return tool["name"] == *name; });
+  if (!found) throw_bad_request(fmt::format("Tool '{}' not found in tools list.", *name));
+  named = true;
+  return *name;
+}
+
+void read_messages(const FieldReader& fields, ChatRequest& request) {
+  const Json* messages = fields.get("messages");
+  if (!messages) {
+    throw_bad_request("messages is missing; send a list of messages such as "
+                      "[{\"role\": \"user\", \"content\": \"Hello\"}]");
+  }
+  if (!messages->is_array()) fields.fail_type("messages", "a list of message objects");
+  if (messages->empty()) {
+    throw_bad_request("messages must contain at least one message, got an empty list");
+  }
+  for (size_t i = 0; i < messages->size(); ++i) {
+    request.messages.push_back(convert_message((*messages)[i], i, request.image_count));
+  }
+}
+
+void read_tools(const FieldReader& fields, ChatRequest& request) {
+  const Json* tools = fields.array("tools");
+  const Json converted = tools ? convert_tools(*tools) : Json::array();
+  bool named = false;
+  request.tool_choice = read_tool_choice(fields, converted, named);
+
+  if (request.tool_choice == "none" || converted.empty()) return;
+  // Tool-call markup must survive detokenization for the tool-call parser.
+  request.skip_special_tokens = false;
+  if (!named) {
+    request.tools = converted;
+    return;
+  }
+  request.tools = Json::array();
+  for (const Json& tool : converted) {
+    if (tool["name"] == request.tool_choice) request.tools.push_back(tool);
+  }
+}
+
+std::optional<float> read_float(const FieldReader& fields, const char* key) {
+  const std::optional<double> value = fields.number(key);
+  if (!value) return std::nullopt;
+  return static_cast<float>(*value);
+}
+
+std::optional<int32_t> read_int32(const FieldReader& fields, const char* key) {
+  const std::optional<int64_t> value = fields.integer(key);
+  if (!value) return std::nullopt;
+  if (*value < INT32_MIN || *value > INT32_MAX) {
+    throw_bad_request(fmt::format("{} is {}, which is out of range", key, *value));
+  }
+  return static_cast<int32_t>(*value);
+}
+
+// frequency_penalty and presence_penalty: [-2, 2], 0 when absent.
+float read_penalty(const FieldReader& fields, const char* key) {
+  const float value = read_float(fields, key).value_or(0.0f);
+  if (!(value >= -2 && value <= 2)) {
+    throw_bad_request(fmt::format("{} must be in [-2, 2], got {}; use 0 for no penalty", key,
+                                  format_number(value)));
+  }
+  return value;
+}
+
+void read_sampling(const FieldReader& fields, int32_t vocab_size, ChatRequest& request) {
+  // max_completion_tokens replaces the deprecated max_tokens when both are sent.
+  const char* max_key = fields.has("max_completion_tokens") ? "max_completion_tokens"
+                                                            : "max_tokens";
+  request.max_tokens = read_int32(fields, max_key);
+  if (request.max_tokens && *request.max_tokens < 0) {
+    throw_bad_request(fmt::format("{} must be at least 0, got {}", max_key, *request.max_tokens));
+  }
+
+  request.temperature = read_float(fields, "temperature");
+  if (request.temperature && !(std::isfinite(*request.temperature) && *request.temperature >= 0)) {
+    throw_bad_request(fmt::format(
+        "temperature must be a non-negative finite number, got {}; use 0 for greedy decoding",
+        format_number(*request.temperature)));
+  }
+  request.top_p = read_float(fields, "top_p");
+  if (request.top_p && !(*request.top_p > 0 && *request.top_p <= 1)) {
+    throw_bad_request(fmt::format("top_p must be in (0, 1], got {}; use 1 to disable it",
+                                  format_number(*request.top_p)));
+  }
+  request.top_k = read_int32(fields, "top_k");
+  if (request.top_k && *request.top_k != -1 && *request.top_k < 1) {
+    throw_bad_request(fmt::format(
+        "top_k must be -1 (disable) or at least 1, got {}", *request.top_k));
+  }
+  request.min_p = read_float(fields, "min_p");
+  if (request.min_p && !(*request.min_p >= 0 && *request.min_p <= 1)) {
+    throw_bad_request(fmt::format("min_p must be in [0, 1], got {}; use 0 to disable it",
+                                  format_number(*request.min_p)));
+  }
+  request.repetition_penalty = read_float(fields, "repetition_penalty");
+  if (request.repetition_penalty &&
+      !(*request.repetition_penalty > 0 && *request.repetition_penalty <= 2)) {
+    throw_bad_request(fmt::format(
+        "repetition_penalty must be in (0, 2], got {}; use 1 for no penalty",
+        format_number(*request.repetition_penalty)));
+  }
+  request.frequency_penalty = read_penalty(fields, "frequency_penalty");
+  request.presence_penalty = read_penalty(fields, "presence_penalty");
+  request.min_tokens = read_int32(fields, "min_tokens").value_or(0);
+  if (request.min_tokens < 0) {
+    throw_bad_request(fmt::format("min_tokens must be at least 0, got {}", request.min_tokens));
+  }
+  if (request.max_tokens && request.min_tokens > *request.max_tokens) {
+    throw_bad_request(fmt::format("min_tokens ({}) must not exceed {} ({})", request.min_tokens,
+                                  max_key, *request.max_tokens));
+  }
+
+  if (const std::optional<int64_t> seed = fields.integer("seed")) {
+    request.seed = static_cast<uint64_t>(*seed);
+  }
+  request.stop = fields.string_or_strings("stop").value_or(std::vector<std::string>{});
+  for (int64_t id : fields.integers("stop_token_ids").value_or(std::vector<int64_t>{})) {
+    if (id < 0 || id >= vocab_size) {
+      throw_bad_request(fmt::format("stop_token_ids contains {}, which is not a token id in "
+                                    "[0, {}]",
+                                    id, vocab_size - 1));
+    }
+    request.stop_token_ids.push_back(static_cast<int32_t>(id));
+  }
+  request.ignore_eos = fields.boolean("ignore_eos").value_or(false);
+  request.skip_special_tokens = fields.boolean("skip_special_tokens").value_or(true);
+  request.no_stop_trim = fields.boolean("no_stop_trim").value_or(false);
+}
+
+// Rejects what glyph cannot honour yet instead of silently ignoring it.
+void reject_unsupported(const FieldReader& fields) {
+  if (const std::optional<int64_t> n = fields.integer("n"); n && *n != 1) {
+    throw_bad_request(fmt::format("n={} is not supported yet; send n=1 (or omit it) and repeat "
+                                  "the request for more choices",
+                                  *n));
+  }
+  if (fields.boolean("logprobs").value_or(false)) {
+    throw_bad_request("logprobs is not supported yet; send logprobs=false (or omit it)");
+  }
+  if (const Json* format = fields.object("response_format")) {
+    const std::optional<std::string> type = FieldReader(*format, "response_format.").string("type");
+    if (type && *type != "text") {
+      throw_bad_request(fmt::format(
+          "response_format type \"{}\" is not supported yet; omit response_format", *type));
+    }
+  }
+  for (const char* key : {"regex", "ebnf"}) {
+    if (fields.has(key)) {
+      throw_bad_request(fmt::format("{} (constrained decoding) is not supported yet; omit it",
+                                    key));
+    }
+  }
+}
+
+void read_output_options(const FieldReader& fields, ChatRequest& request) {
+  request.stream = fields.boolean("stream").value_or(false);
+  if (const Json* options = fields.object("stream_options")) {
+    const FieldReader option_fields(*options, "stream_options.");
+    request.include_usage = option_fields.boolean("include_usage").value_or(false);
+    request.continuous_usage_stats =
+        option_fields.boolean("continuous_usage_stats").value_or(false);
+  }
+  request.separate_reasoning = fields.boolean("separate_reasoning").value_or(true);
+  request.stream_reasoning = fields.boolean("stream_reasoning").value_or(true);
+  if (const Json* kwargs = fields.object("chat_template_kwargs")) {
+    request.chat_template_kwargs = *kwargs;
+  }
+}
+
+void read_scripted_output(const FieldReader& fields, ChatRequest& request) {
+  const Json* script = fields.get("_scripted_output");
+  if (!script) return;
+  if (!script->is_array() || script->empty()) {
+    fields.fail_type("_scripted_output", "a non-empty list of strings");
+  }
+  request.scripted_output = fields.string_or_strings("_scripted_output");
+}
+
+}  // namespace
+
+ChatRequest parse_chat_request(const Json& body, int32_t vocab_size, bool allow_scripted_output) {
+  if (!body.is_object()) {
+    throw_bad_request(fmt::format("the request body must be a JSON object, got {}",
+                                  describe_json_type(body)));
+  }
+  const FieldReader fields(body, "");
+  ChatRequest request;
+  request.model = fields.string("model").value_or("default");
+
+  reject_unsupported(fields);
+  read_messages(fields, request);
+  read_sampling(fields, vocab_size, request);
+  // After read_sampling: tools turn skip_special_tokens off.
+  read_tools(fields, request);
+  read_output_options(fields, request);
+  if (allow_scripted_output) read_scripted_output(fields, request);
+  return request;
+}
+
+void check_context_fits(const ChatRequest& request, int32_t prompt_tokens,
+                        int32_t context_length) {
+  if (prompt_tokens >= context_length) {
+    throw_bad_request(fmt::format(
+        "The input ({} tokens) is longer than the model's context length ({} tokens). Shorten "
+        "the messages, or start the server with a larger --context-length.",
+        prompt_tokens, context_length));
+  }
+  if (!request.max_tokens) return;
+  const int64_t total = int64_t{prompt_tokens} + *request.max_tokens;
+  if (*request.max_tokens > context_length) {
+    throw_bad_request(fmt::format(
+        "max_completion_tokens is too large: {}. This model supports at most {} completion "
+        "tokens.",
+        *request.max_tokens, context_length));
+  }
+  if (total > context_length) {
+    throw_bad_request(fmt::format(
+        "Requested token count exceeds the model's maximum context length of {} tokens. You "
+        "requested a total of {} tokens: {} tokens from the input messages and {} tokens for "
+        "the completion. Please reduce the number of tokens in the input messages or the "
+        "completion to fit within the limit.",
+        context_length, total, prompt_tokens, *request.max_tokens));
+  }
+}
+
+engine::SamplingParams to_sampling_params(const ChatRequest& request,
+                                          const model::GenerationConfig& generation,
+                                          int32_t prompt_tokens, int32_t context_length) {
+  engine::SamplingParams params;
+  params.temperature = request.temperature.value_or(generation.temperature.value_or(1.0f));
+  params.top_p = request.top_p.value_or(generation.top_p.value_or(1.0f));
+  params.top_k = request.top_k.value_or(generation.top_k.value_or(-1));
+  params.min_p = request.min_p.value_or(generation.min_p.value_or(0.0f));
+  params.repetition_penalty =
+      request.repetition_penalty.value_or(generation.repetition_penalty.value_or(1.0f));
+  params.frequency_penalty = request.frequency_penalty;
+  params.presence_penalty = request.presence_penalty;
+  params.seed = request.seed;
+  params.max_new_tokens = request.max_tokens.value_or(context_length - prompt_tokens);
+  params.min_new_tokens = request.min_tokens;
+  params.stop = request.stop;
+  params.stop_token_ids = request.stop_token_ids;
+  params.ignore_eos = request.ignore_eos;
+  params.skip_special_tokens = request.skip_special_tokens;
+  params.no_stop_trim = request.no_stop_trim;
+  return params;
+}
+
+}  // namespace glyph::server

@@ -1,0 +1,80 @@
+// POST /v1/chat/completions requests: parsing and validation of SGLang's
+// ChatCompletionRequest fields, and the sampling parameters they give.
+//
+// Unknown fields are ignored, as SGLang's pydantic models ignore them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/sampling.h"
+#include "model/config.h"
+
+namespace glyph::server {
+
+struct ChatRequest {
+  std::string model = "default";  // Echoed in responses, as SGLang does; not checked.
+
+  // Messages in the form the chat template reads: roles lower-cased, null content
+  // as "", image_url parts as {"type": "image"}, and assistant tool-call
+  // arguments parsed from their JSON strings into objects.
+  nlohmann::ordered_json messages = nlohmann::ordered_json::array();
+  int32_t image_count = 0;
+
+  // Tools for the template (each tool's function object, as SGLang 0.5
+  // passes them); null when there are none or tool_choice is "none".
+  nlohmann::ordered_json tools;
+  std::string tool_choice = "none";  // none, auto, required, or the named function.
+  nlohmann::ordered_json chat_template_kwargs = nlohmann::ordered_json::object();
+
+  // Sampling. Unset values fall back to generation_config.json, then to
+  // OpenAI's defaults (see to_sampling_params).
+  std::optional<int32_t> max_tokens;  // max_completion_tokens, else max_tokens.
+  std::optional<float> temperature;
+  std::optional<float> top_p;
+  std::optional<int32_t> top_k;
+  std::optional<float> min_p;
+  std::optional<float> repetition_penalty;
+  float frequency_penalty = 0.0f;
+  float presence_penalty = 0.0f;
+  int32_t min_tokens = 0;
+  std::optional<uint64_t> seed;
+  std::vector<std::string> stop;
+  std::vector<int32_t> stop_token_ids;
+  bool ignore_eos = false;
+  bool skip_special_tokens = true;
+  bool no_stop_trim = false;
+
+  // Output.
+  bool stream = false;
+  bool include_usage = false;           // stream_options.include_usage
+  bool continuous_usage_stats = false;  // stream_options.continuous_usage_stats
+  bool separate_reasoning = true;
+  bool stream_reasoning = true;
+
+  // Test seam: pieces of text, each tokenized on its own, that replace the
+  // model's output. Read only when the server allows it.
+  std::optional<std::vector<std::string>> scripted_output;
+};
+
+// Parses and validates a request body. Throws ApiError(400) naming the
+// field and the fix. vocab_size bounds stop_token_ids.
+ChatRequest parse_chat_request(const nlohmann::ordered_json& body, int32_t vocab_size,
+                               bool allow_scripted_output);
+
+// Checks that the prompt and the requested completion fit the context,
+// with SGLang's messages. Throws ApiError(400).
+void check_context_fits(const ChatRequest& request, int32_t prompt_tokens, int32_t context_length);
+
+// The engine's sampling parameters. Priority for temperature, top_p, top_k,
+// min_p and repetition_penalty: the request, then generation_config.json,
+// then OpenAI's defaults. max_new_tokens defaults to what fits the context.
+engine::SamplingParams to_sampling_params(const ChatRequest& request,
+                                          const model::GenerationConfig& generation,
+                                          int32_t prompt_tokens, int32_t context_length);
+
+}  // namespace glyph::server
