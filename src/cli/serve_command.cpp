@@ -113,6 +113,18 @@ void add_serve_flags(CLI::App& command, server::ServeOptions& options) {
   command.add_option("--max-running-requests", options.max_running_requests,
                      "Maximum number of requests decoding at once")
       ->check(CLI::PositiveNumber);
+  command.add_option("--max-queued-requests", options.max_queued_requests,
+                     "Maximum number of waiting requests; more get HTTP 503")
+      ->check(CLI::PositiveNumber);
+  command.add_option("--page-size", options.page_size, "Tokens per KV cache page")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  command.add_option("--schedule-policy", options.schedule_policy,
+                     "Order of waiting requests: fcfs, or lpm (longest cached prefix first)")
+      ->check(CLI::IsMember({"fcfs", "lpm"}))
+      ->capture_default_str();
+  command.add_flag("--disable-radix-cache", options.disable_radix_cache,
+                   "Do not reuse the KV cache of shared prompt prefixes");
 
   command.add_flag("--enable-cache-report", options.enable_cache_report,
                    "Report cached prompt tokens in usage.prompt_tokens_details");

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <limits>
 
 #include "core/error.h"
@@ -84,6 +86,8 @@ struct Engine::Request {
   bool admitted_before = false;
   bool prompt_in_cache = false;
   bool done = false;
+  std::chrono::steady_clock::time_point arrival = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_token_time;
   std::vector<int32_t> pages;
   Sampler sampler;
   text::IncrementalDetokenizer detokenizer;
@@ -104,6 +108,15 @@ struct Engine::SchedulerState {
   std::vector<model::SequenceSlice> slices;
   std::vector<float> logits;
 };
+
+std::vector<OutputEvent> OutputChannel::wait_for(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  if (!ready_.wait_for(lock, timeout, [&] { return !events_.empty(); })) return {};
+  std::vector<OutputEvent> events(std::make_move_iterator(events_.begin()),
+                                  std::make_move_iterator(events_.end()));
+  events_.clear();
+  return events;
+}
 
 Engine::Engine(std::unique_ptr<model::TextModel> model,
                std::shared_ptr<const text::Tokenizer> tokenizer, EngineOptions options)
@@ -459,6 +472,24 @@ void Engine::process_output(Request& request, std::span<float> logits) {
     finish(request, std::move(event), FinishReason::kStop);
   };
 
+  if (request.generated >= request.max_new_tokens) {
+    // max_new_tokens 0: the prompt is only prefilled (and cached), as SGLang does.
+    finish(request, OutputEvent{}, FinishReason::kLength);
+    return;
+  }
+
+  // The log-probability needs the raw logits, before the sampler changes them.
+  float log_normalizer = 0.0f;
+  std::vector<float> raw_logits;
+  if (request.input.return_logprob) {
+    const auto allowed = logits.first(std::min<size_t>(logits.size(), tokenizer_->vocab_size()));
+    raw_logits.assign(allowed.begin(), allowed.end());
+    const float max_logit = *std::max_element(raw_logits.begin(), raw_logits.end());
+    double sum = 0.0;
+    for (float logit : raw_logits) sum += std::exp(static_cast<double>(logit - max_logit));
+    log_normalizer = max_logit + static_cast<float>(std::log(sum));
+  }
+
   int32_t token;
   if (scripted) {
     // A script that runs out ends as if the model had sampled its eos token.
@@ -485,9 +516,22 @@ void Engine::process_output(Request& request, std::span<float> logits) {
   if (request.input.constraint) request.input.constraint->accept(token);
   ++request.generated;
   ++stats_.generation_tokens_total;
+  const auto now = std::chrono::steady_clock::now();
+  const auto since = [&](std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(now - start).count();
+  };
+  if (request.generated == 1) {
+    stats_.time_to_first_token.observe(since(request.arrival));
+  } else {
+    stats_.inter_token_latency.observe(since(request.last_token_time));
+  }
+  request.last_token_time = now;
 
   OutputEvent event;
   event.token_ids.push_back(token);
+  if (request.input.return_logprob && token < static_cast<int32_t>(raw_logits.size())) {
+    event.token_logprobs.push_back(raw_logits[token] - log_normalizer);
+  }
 
   // min_new_tokens delays eos and stop tokens only, as in SGLang.
   const bool may_stop = request.generated > params.min_new_tokens;
@@ -536,6 +580,12 @@ void Engine::finish(Request& request, OutputEvent event, FinishReason reason) {
   request.channel->push(std::move(event));
   release(request, /*cache_kv=*/reason != FinishReason::kAbort);
   request.done = true;
+  if (reason == FinishReason::kAbort) {
+    ++stats_.aborted_requests_total;
+  } else {
+    stats_.e2e_request_latency.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - request.arrival).count());
+  }
   stats_.prompt_tokens_total += request.prompt_tokens;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "core/token_constraint.h"
+#include "engine/latency_histogram.h"
 #include "engine/sampling.h"
 #include "model/text_model.h"
 #include "text/tokenizer.h"
@@ -42,6 +44,9 @@ struct OutputEvent {
   // The stop that ended the request: a token id or a stop string (SGLang's matched_stop).
   std::variant<std::monostate, int32_t, std::string> matched_stop;
   std::string error;               // Set when the request failed inside the engine.
+  // With GenerateRequest::return_logprob: the log-probability of each token
+  // in token_ids under the model's raw logits (before penalties and temperature).
+  std::vector<float> token_logprobs;
 };
 
 // A request's output queue, written by the scheduler and read by one HTTP thread.
@@ -50,6 +55,8 @@ class OutputChannel {
   void push(OutputEvent event);
   // Blocks until an event is available; returns all pending events in order.
   std::vector<OutputEvent> wait();
+  // As wait(), but returns an empty list once timeout passes with no event.
+  std::vector<OutputEvent> wait_for(std::chrono::milliseconds timeout);
   // Asks the scheduler to stop this request (client gone); safe from any thread.
   void cancel() { cancelled_.store(true); }
   bool cancelled() const { return cancelled_.load(); }
@@ -67,6 +74,7 @@ struct GenerateRequest {
   // Prefix-cache keys, one per prompt token; empty means the prompt itself.
   std::vector<int32_t> cache_key;
   SamplingParams sampling;
+  bool return_logprob = false;
   // Limits the tokens that may be generated (tool_choice "required", a named
   // tool). Once complete, the request ends with the model's eos token.
   std::shared_ptr<TokenConstraint> constraint;
@@ -103,6 +111,15 @@ struct EngineStats {
   std::atomic<int64_t> cached_tokens_total{0};
   std::atomic<int64_t> requests_total{0};
   std::atomic<int64_t> retractions_total{0};
+  std::atomic<int64_t> aborted_requests_total{0};
+  // Bucket bounds as SGLang's metrics use them.
+  LatencyHistogram time_to_first_token{{0.1, 0.2, 0.4, 0.6, 0.8, 1, 2, 4, 6, 8, 10, 20, 40, 60,
+                                        80, 100, 200, 400}};
+  LatencyHistogram inter_token_latency{{0.002, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.035,
+                                        0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5,
+                                        10}};
+  LatencyHistogram e2e_request_latency{{0.1, 0.2, 0.4, 0.6, 0.8, 1, 2, 4, 6, 8, 10, 20, 40,
+                                        60, 80, 100, 200, 400, 800}};
 };
 
 class Engine {

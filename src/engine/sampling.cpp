@@ -48,57 +48,65 @@ int32_t Sampler::sample(std::span<float> logits, int32_t allowed_vocab) {
                                 allowed.begin());
   }
 
-  // Candidates sorted by logit, cut to top_k before the softmax.
-  std::vector<int32_t> order(vocab);
-  std::iota(order.begin(), order.end(), 0);
-  const int32_t keep = params_.top_k > 0 ? std::min(params_.top_k, vocab) : vocab;
-  auto by_logit = [&](int32_t a, int32_t b) { return allowed[a] > allowed[b]; };
-  if (keep < vocab) {
-    std::partial_sort(order.begin(), order.begin() + keep, order.end(), by_logit);
-    order.resize(keep);
-  } else {
-    std::sort(order.begin(), order.end(), by_logit);
+  // Softmax with temperature over the whole vocabulary: O(vocab), no sort.
+  const float max_logit = *std::max_element(allowed.begin(), allowed.end());
+  std::vector<float> probs(vocab);
+  for (int32_t i = 0; i < vocab; ++i) {
+    probs[i] = std::exp((allowed[i] - max_logit) / params_.temperature);
   }
 
-  std::vector<double> probs(order.size());
-  const double max_logit = allowed[order[0]];
-  double total = 0.0;
-  for (size_t i = 0; i < order.size(); ++i) {
-    probs[i] = std::exp((allowed[order[i]] - max_logit) / params_.temperature);
-    total += probs[i];
-  }
-  for (double& p : probs) p /= total;
-
-  // top_p keeps the smallest prefix whose mass reaches top_p (at least one token).
-  size_t count = probs.size();
-  if (params_.top_p < 1.0f) {
-    double mass = 0.0;
-    for (size_t i = 0; i < probs.size(); ++i) {
-      mass += probs[i];
-      if (mass >= params_.top_p) {
-        count = i + 1;
-        break;
+  // Candidates in the order SGLang applies the rules: top_k, then top_p over
+  // the renormalised top_k, then min_p. Sorting 151k entries per token is
+  // slow, so top_p sorts the largest kFirstCut first and widens only when
+  // their mass falls short.
+  constexpr size_t kFirstCut = 1024;
+  std::vector<int32_t> order;
+  const bool needs_filter = params_.top_k > 0 || params_.top_p < 1.0f || params_.min_p > 0.0f;
+  if (needs_filter) {
+    order.resize(vocab);
+    std::iota(order.begin(), order.end(), 0);
+    auto by_prob = [&](int32_t a, int32_t b) { return probs[a] > probs[b]; };
+    if (params_.top_k > 0 && params_.top_k < vocab) {
+      std::nth_element(order.begin(), order.begin() + params_.top_k, order.end(), by_prob);
+      order.resize(params_.top_k);
+    }
+    if (params_.top_p < 1.0f) {
+      double reference = 0.0;
+      for (int32_t id : order) reference += probs[id];
+      const double target_mass = params_.top_p * reference;
+      size_t sorted = std::min(order.size(), kFirstCut);
+      while (true) {
+        std::partial_sort(order.begin(), order.begin() + sorted, order.end(), by_prob);
+        double mass = 0.0;
+        size_t prefix = 0;
+        while (prefix < sorted && mass < target_mass) mass += probs[order[prefix++]];
+        if (mass >= target_mass || sorted == order.size()) {
+          order.resize(std::max<size_t>(prefix, 1));  // At least one token.
+          break;
+        }
+        sorted = std::min(order.size(), sorted * 4);
       }
     }
+    if (params_.min_p > 0.0f) {
+      float max_prob = 0.0f;
+      for (int32_t id : order) max_prob = std::max(max_prob, probs[id]);
+      const float floor = params_.min_p * max_prob;
+      std::erase_if(order, [&](int32_t id) { return probs[id] < floor; });
+    }
   }
-  // min_p drops tokens less likely than min_p times the most likely one.
-  if (params_.min_p > 0.0f) {
-    const double floor = params_.min_p * probs[0];
-    size_t kept = 1;
-    while (kept < count && probs[kept] >= floor) ++kept;
-    count = kept;
-  }
+  const size_t count = needs_filter ? order.size() : static_cast<size_t>(vocab);
 
+  auto candidate = [&](size_t i) { return needs_filter ? order[i] : static_cast<int32_t>(i); };
   double kept_mass = 0.0;
-  for (size_t i = 0; i < count; ++i) kept_mass += probs[i];
+  for (size_t i = 0; i < count; ++i) kept_mass += probs[candidate(i)];
   std::uniform_real_distribution<double> uniform(0.0, kept_mass);
   const double target = uniform(rng_);
   double cumulative = 0.0;
   for (size_t i = 0; i < count; ++i) {
-    cumulative += probs[i];
-    if (target < cumulative) return order[i];
+    cumulative += probs[candidate(i)];
+    if (target < cumulative) return candidate(i);
   }
-  return order[count - 1];
+  return candidate(count - 1);
 }
 
 }  // namespace glyph::engine

@@ -284,10 +284,13 @@ float read_penalty(const FieldReader& fields, const char* key) {
   return value;
 }
 
-void read_sampling(const FieldReader& fields, int32_t vocab_size, ChatRequest& request) {
+void read_sampling(const FieldReader& fields, int32_t vocab_size, const SamplingFieldNames& names,
+                   ChatRequest& request) {
   // max_completion_tokens replaces the deprecated max_tokens when both are sent.
-  const char* max_key = fields.has("max_completion_tokens") ? "max_completion_tokens"
-                                                            : "max_tokens";
+  const char* max_key = names.max_tokens;
+  if (std::string_view(max_key) == "max_tokens" && fields.has("max_completion_tokens")) {
+    max_key = "max_completion_tokens";
+  }
   request.max_tokens = read_int32(fields, max_key);
   if (request.max_tokens && *request.max_tokens < 0) {
     throw_bad_request(fmt::format("{} must be at least 0, got {}", max_key, *request.max_tokens));
@@ -323,16 +326,18 @@ void read_sampling(const FieldReader& fields, int32_t vocab_size, ChatRequest& r
   }
   request.frequency_penalty = read_penalty(fields, "frequency_penalty");
   request.presence_penalty = read_penalty(fields, "presence_penalty");
-  request.min_tokens = read_int32(fields, "min_tokens").value_or(0);
+  request.min_tokens = read_int32(fields, names.min_tokens).value_or(0);
   if (request.min_tokens < 0) {
-    throw_bad_request(fmt::format("min_tokens must be at least 0, got {}", request.min_tokens));
+    throw_bad_request(fmt::format("{} must be at least 0, got {}", fields.name(names.min_tokens),
+                                  request.min_tokens));
   }
   if (request.max_tokens && request.min_tokens > *request.max_tokens) {
-    throw_bad_request(fmt::format("min_tokens ({}) must not exceed {} ({})", request.min_tokens,
-                                  max_key, *request.max_tokens));
+    throw_bad_request(fmt::format("{} ({}) must not exceed {} ({})",
+                                  fields.name(names.min_tokens), request.min_tokens, max_key,
+                                  *request.max_tokens));
   }
 
-  if (const std::optional<int64_t> seed = fields.integer("seed")) {
+  if (const std::optional<int64_t> seed = fields.integer(names.seed)) {
     request.seed = static_cast<uint64_t>(*seed);
   }
   request.stop = fields.string_or_strings("stop").value_or(std::vector<std::string>{});
@@ -411,12 +416,17 @@ ChatRequest parse_chat_request(const Json& body, int32_t vocab_size, bool allow_
 
   reject_unsupported(fields);
   read_messages(fields, request);
-  read_sampling(fields, vocab_size, request);
+  read_sampling(fields, vocab_size, SamplingFieldNames{}, request);
   // After read_sampling: tools turn skip_special_tokens off.
   read_tools(fields, request);
   read_output_options(fields, request);
   if (allow_scripted_output) read_scripted_output(fields, request);
   return request;
+}
+
+void read_sampling_fields(const Json& object, const std::string& path, int32_t vocab_size,
+                          const SamplingFieldNames& names, ChatRequest& request) {
+  read_sampling(FieldReader(object, path), vocab_size, names, request);
 }
 
 void check_context_fits(const ChatRequest& request, int32_t prompt_tokens,

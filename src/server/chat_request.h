@@ -66,6 +66,21 @@ struct ChatRequest {
 ChatRequest parse_chat_request(const nlohmann::ordered_json& body, int32_t vocab_size,
                                bool allow_scripted_output);
 
+// Field names that differ between the OpenAI requests and SGLang's native
+// /generate sampling_params.
+struct SamplingFieldNames {
+  const char* max_tokens = "max_tokens";  // Native: max_new_tokens.
+  const char* min_tokens = "min_tokens";  // Native: min_new_tokens.
+  const char* seed = "seed";              // Native: sampling_seed.
+};
+
+// Reads and validates the sampling fields of one JSON object (a completion
+// request, or /generate's sampling_params) into request's sampling fields.
+// path prefixes field names in error messages.
+void read_sampling_fields(const nlohmann::ordered_json& object, const std::string& path,
+                          int32_t vocab_size, const SamplingFieldNames& names,
+                          ChatRequest& request);
+
 // Checks that the prompt and the requested completion fit the context,
 // with SGLang's messages. Throws ApiError(400).
 void check_context_fits(const ChatRequest& request, int32_t prompt_tokens, int32_t context_length);

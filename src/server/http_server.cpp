@@ -7,6 +7,8 @@
 #include "server/api_error.h"
 #include "server/api_routes.h"
 #include "server/chat_response.h"
+#include "server/native_routes.h"
+#include "server/parser_routes.h"
 
 namespace glyph::server {
 
@@ -14,12 +16,13 @@ namespace {
 
 // HTTP worker threads. A streaming request occupies one for its whole life,
 // so this caps the concurrent streams, and later connections wait in the queue.
-constexpr size_t kHttpThreads = 64;
+constexpr size_t kHttpThreads = 256;
 
 int status_for(ErrorKind kind) {
   switch (kind) {
     case ErrorKind::kInvalidRequest: return 400;
     case ErrorKind::kNotFound: return 404;
+    case ErrorKind::kUnavailable: return 503;
     default: break;
   }
   return 500;
@@ -116,11 +119,11 @@ struct HttpServer::Impl {
       }
     });
 
-    auto health = [](const httplib::Request&, httplib::Response& response) {
+    server.Get("/health", [](const httplib::Request&, httplib::Response& response) {
       response.status = 200;
-    };
-    server.Get("/health", health);
-    server.Get("/health_generate", health);
+    });
+    register_native_routes();
+    register_parser_routes();
 
     server.Post("/v1/chat/completions",
                 [this](const httplib::Request& request, httplib::Response& response) {
@@ -149,8 +152,44 @@ struct HttpServer::Impl {
     }
   }
 
+  // Registers handler(request body) for path under each HTTP method given.
+  template <typename Handler>
+  void add_route(std::initializer_list<const char*> methods, const char* path, Handler handler) {
+    for (std::string_view method : methods) {
+      auto wrapped = [this, handler](const httplib::Request& request,
+                                     httplib::Response& response) {
+        run(request, response, [&] { return handler(request.body); });
+      };
+      if (method == "GET") server.Get(path, wrapped);
+      else server.Post(path, wrapped);
+    }
+  }
+
+  void register_native_routes() {
+    add_route({"POST"}, "/generate", [this](const std::string& body) { return native.generate(body); });
+    add_route({"POST"}, "/v1/completions",
+              [this](const std::string& body) { return native.completions(body); });
+    add_route({"GET"}, "/get_server_info", [this](const std::string&) { return native.server_info(); });
+    add_route({"GET", "POST"}, "/flush_cache",
+              [this](const std::string&) { return native.flush_cache(); });
+    add_route({"GET"}, "/health_generate",
+              [this](const std::string&) { return native.health_generate(); });
+    if (stack.options.enable_metrics) {
+      add_route({"GET"}, "/metrics", [this](const std::string&) { return native.metrics(); });
+    }
+  }
+
+  void register_parser_routes() {
+    add_route({"POST"}, "/parse_function_call",
+              [this](const std::string& body) { return parsers.parse_function_call(body); });
+    add_route({"POST"}, "/separate_reasoning",
+              [this](const std::string& body) { return parsers.separate_reasoning(body); });
+  }
+
   ServingStack& stack;
   ApiRoutes routes;
+  NativeRoutes native{stack};
+  ParserRoutes parsers{stack};
   httplib::Server server;
 };
 

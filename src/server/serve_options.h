@@ -36,6 +36,10 @@ struct ServeOptions {
   int32_t max_total_tokens = 0;       // 0: sized from memory.
   int32_t chunked_prefill_size = 0;   // 0: the engine's default; -1: no chunking.
   int32_t max_running_requests = 0;   // 0: no limit beyond the KV pool.
+  int32_t max_queued_requests = 0;    // 0: no limit.
+  int32_t page_size = 16;             // Tokens per KV cache page.
+  std::string schedule_policy = "fcfs";  // fcfs or lpm.
+  bool disable_radix_cache = false;
   bool enable_cache_report = false;   // Report usage.prompt_tokens_details.cached_tokens.
   bool enable_metrics = false;
   bool skip_server_warmup = false;

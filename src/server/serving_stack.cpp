@@ -59,6 +59,13 @@ std::unique_ptr<ServingStack> load_serving_stack(const ServeOptions& options) {
   }
   engine_options.random_seed = options.random_seed;
   engine_options.allow_scripted_output = options.allow_scripted_output;
+  engine_options.max_running_requests = options.max_running_requests;
+  engine_options.max_queued_requests = options.max_queued_requests;
+  engine_options.kv_page_size = options.page_size;
+  engine_options.disable_radix_cache = options.disable_radix_cache;
+  engine_options.schedule_policy = options.schedule_policy == "lpm"
+                                       ? engine::SchedulePolicy::kLpm
+                                       : engine::SchedulePolicy::kFcfs;
   stack->engine =
       std::make_unique<engine::Engine>(std::move(model), stack->tokenizer, engine_options);
   log::info("Context length: {} tokens; KV cache: {} tokens", stack->engine->context_length(),

@@ -107,3 +107,21 @@ def api_key_server():
     running = RunningServer("glyph", ["--api-key", "secret-key", "--skip-server-warmup"])
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="session")
+def tool_call_server():
+    """`glyph serve` on the tiny model with --reasoning-parser glm45 --tool-call-parser glm45,
+    as SGLang's Glyph page starts it for tool calling."""
+    running = RunningServer("glyph", ["--tool-call-parser", "glm45"])
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def tool_call_test_server():
+    """glyph_test_server with --tool-call-parser glm45: "_scripted_output" requests allowed."""
+    running = RunningServer("glyph_test_server", ["--tool-call-parser", "glm45",
+                                                  "--skip-server-warmup"])
+    yield running
+    running.stop()
