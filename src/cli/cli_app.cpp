@@ -5,6 +5,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "cli/bench_command.h"
+#include "cli/eval_gsm8k_command.h"
 #include "cli/generate_command.h"
 #include "cli/serve_command.h"
 #include "core/log.h"
@@ -37,17 +39,24 @@ int run(int argc, char** argv, const CliHooks& hooks) {
       app.add_subcommand("generate", "Run one request without a server and print the text");
   add_generate_flags(*generate, generate_options);
 
+  // bench and eval run inside their CLI11 callbacks, during app.parse().
+  add_bench_command(app);
+  add_eval_command(app);
+
   // CLI11 reports a mistyped command as a missing one; name it instead.
   const std::string first_argument = argc > 1 ? argv[1] : "";
   if (!first_argument.empty() && first_argument[0] != '-' && first_argument != "serve" &&
-      first_argument != "generate") {
+      first_argument != "generate" && first_argument != "bench" && first_argument != "eval") {
     return report_usage_error(
-        "glyph", fmt::format("unknown command \"{}\"; use serve or generate", first_argument));
+        "glyph", fmt::format("unknown command \"{}\"; use serve, generate, bench or eval",
+                             first_argument));
   }
 
   try {
     app.parse(argc, argv);
     if (serve->parsed()) check_serve_options(serve_options);
+  } catch (const CLI::RuntimeError& error) {
+    return error.get_exit_code();  // A bench or eval run failed and has said why.
   } catch (const CLI::ParseError& error) {
     if (error.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
       return app.exit(error);  // --help
@@ -59,6 +68,8 @@ int run(int argc, char** argv, const CliHooks& hooks) {
   } catch (const UsageError& error) {
     return report_usage_error("glyph serve", error.what());
   }
+
+  if (!serve->parsed() && !generate->parsed()) return 0;  // bench or eval already ran.
 
   const std::string& log_level =
       serve->parsed() ? serve_options.log_level : generate_options.model.log_level;
