@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "chat/tool_call_parser.h"
+
 namespace glyph::chat {
 
 namespace {
@@ -36,7 +38,8 @@ bool is_known_reasoning_parser(std::string_view name) { return name == "glm45"; 
 
 std::string known_reasoning_parsers() { return "glm45"; }
 
-ReasoningParser::ReasoningParser(bool stream_reasoning) : stream_reasoning_(stream_reasoning) {}
+ReasoningParser::ReasoningParser(bool stream_reasoning, bool tool_call_ends_reasoning)
+    : stream_reasoning_(stream_reasoning), tool_call_ends_reasoning_(tool_call_ends_reasoning) {}
 
 ReasoningDelta ReasoningParser::push(std::string_view text) {
   ReasoningDelta out;
@@ -72,27 +75,43 @@ void ReasoningParser::consume_start() {
   content_started_ = true;
 }
 
-// Emits reasoning up to `</think>`, or up to the text that could still be part of it.
+// Emits reasoning up to `</think>` (or `<tool_call>`), or up to the text that
+// could still be part of either tag.
 void ReasoningParser::consume_reasoning(ReasoningDelta& out) {
-  const size_t end = held_.find(kThinkEnd);
-  if (end != std::string::npos) {
-    std::string_view body = std::string_view(held_).substr(0, end);
-    while (!body.empty() && is_space(body.back())) body.remove_suffix(1);
-    emit_reasoning(body, out);
-    release_unsent_reasoning(out);
-    held_.erase(0, end + kThinkEnd.size());
-    state_ = State::kContent;
+  const size_t think_end = held_.find(kThinkEnd);
+  const size_t tool_call = tool_call_ends_reasoning_ ? find_tool_call_start(held_)
+                                                     : std::string::npos;
+  if (tool_call < think_end) {
+    // The tag itself is content: the tool-call parser reads it.
+    end_reasoning(tool_call, tool_call, out);
+    content_started_ = true;
+    return;
+  }
+  if (think_end != std::string::npos) {
+    end_reasoning(think_end, think_end + kThinkEnd.size(), out);
     content_started_ = false;
     return;
   }
 
-  // Hold back a possible start of `</think>` and the whitespace before it,
-  // which is dropped if the tag follows.
+  // Hold back a possible start of a tag and the whitespace before it, which
+  // is dropped if the tag follows.
   const std::string_view held = held_;
   size_t keep = partial_tag_suffix(held, kThinkEnd);
+  if (tool_call_ends_reasoning_) keep = std::max(keep, partial_tool_call_start_length(held));
   while (keep < held.size() && is_space(held[held.size() - keep - 1])) ++keep;
   emit_reasoning(held.substr(0, held.size() - keep), out);
   held_.erase(0, held.size() - keep);
+}
+
+// Emits held_[0, body_end) without trailing whitespace as the last reasoning
+// and keeps held_ from content_start on as content.
+void ReasoningParser::end_reasoning(size_t body_end, size_t content_start, ReasoningDelta& out) {
+  std::string_view body = std::string_view(held_).substr(0, body_end);
+  while (!body.empty() && is_space(body.back())) body.remove_suffix(1);
+  emit_reasoning(body, out);
+  release_unsent_reasoning(out);
+  held_.erase(0, content_start);
+  state_ = State::kContent;
 }
 
 void ReasoningParser::emit_reasoning(std::string_view text, ReasoningDelta& out) {
@@ -148,8 +167,9 @@ ReasoningDelta ReasoningParser::finish(bool ended_on_its_own) {
   return out;
 }
 
-ReasoningDelta ReasoningParser::parse(std::string_view text, bool ended_on_its_own) {
-  ReasoningParser parser;
+ReasoningDelta ReasoningParser::parse(std::string_view text, bool ended_on_its_own,
+                                      bool tool_call_ends_reasoning) {
+  ReasoningParser parser(/*stream_reasoning=*/true, tool_call_ends_reasoning);
   ReasoningDelta out = parser.push(text);
   ReasoningDelta tail = parser.finish(ended_on_its_own);
   out.reasoning += tail.reasoning;

@@ -15,6 +15,10 @@
 //   `</think>` is dropped, as the GLM chat template strips it when it renders
 //   an earlier turn. Any other whitespace is kept.
 // - After `</think>` everything is content, including further tags.
+// - With tool_call_ends_reasoning, a `<tool_call>` that comes before
+//   `</think>` ends the reasoning: the model started a tool call without
+//   closing its thinking. The tag and everything after it are content, for
+//   the tool-call parser, and the whitespace before the tag is dropped.
 // - A reply that ends while reasoning is still open: see finish().
 #pragma once
 
@@ -40,7 +44,9 @@ class ReasoningParser {
  public:
   // stream_reasoning false holds all reasoning back until `</think>` or
   // finish() releases it in one piece (SGLang's stream_reasoning=false).
-  explicit ReasoningParser(bool stream_reasoning = true);
+  // tool_call_ends_reasoning is set when the reply's content goes to the
+  // tool-call parser (see the rules above).
+  explicit ReasoningParser(bool stream_reasoning = true, bool tool_call_ends_reasoning = false);
 
   // Consumes the next piece of the reply and returns what became final.
   ReasoningDelta push(std::string_view text);
@@ -55,7 +61,8 @@ class ReasoningParser {
   ReasoningDelta finish(bool ended_on_its_own);
 
   // Splits a whole reply: push(text) and finish(ended_on_its_own) together.
-  static ReasoningDelta parse(std::string_view text, bool ended_on_its_own);
+  static ReasoningDelta parse(std::string_view text, bool ended_on_its_own,
+                              bool tool_call_ends_reasoning = false);
 
  private:
   enum class State {
@@ -69,8 +76,10 @@ class ReasoningParser {
   void emit_reasoning(std::string_view text, ReasoningDelta& out);
   void emit_content(std::string_view text, ReasoningDelta& out);
   void release_unsent_reasoning(ReasoningDelta& out);
+  void end_reasoning(size_t body_end, size_t content_start, ReasoningDelta& out);
 
   bool stream_reasoning_;
+  bool tool_call_ends_reasoning_;
   State state_ = State::kStart;
   std::string held_;              // Text whose class is not decided yet.
   bool reasoning_started_ = false;  // A non-whitespace reasoning character was emitted.

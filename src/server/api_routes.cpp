@@ -9,6 +9,7 @@
 #include "server/api_error.h"
 #include "server/chat_reply.h"
 #include "server/chat_request.h"
+#include "server/chat_tool_constraint.h"
 #include "server/prompt_builder.h"
 #include "server/request_fields.h"
 
@@ -67,6 +68,38 @@ std::vector<int32_t> read_token_ids(const Json& list, const std::string& path,
 
 std::atomic<uint64_t> next_request_number{0};
 
+// tool_choice "required" and a named tool are enforced by the tool-call
+// grammar and read back by the tool-call parser, so they need one.
+void check_tool_choice_supported(const ChatRequest& request, const ServeOptions& options) {
+  const chat::ToolChoiceMode mode = request.tool_choice.mode;
+  if (!options.tool_call_parser.empty()) return;
+  if (mode != chat::ToolChoiceMode::kRequired && mode != chat::ToolChoiceMode::kNamed) return;
+  throw_bad_request(fmt::format(
+      "tool_choice {} needs a tool-call parser, and the server has none; start it with "
+      "--tool-call-parser glm45, or send tool_choice \"auto\"",
+      mode == chat::ToolChoiceMode::kRequired ? "\"required\"" : "naming a function"));
+}
+
+// The constraint of tool_choice "required" or a named tool, else nullptr.
+std::shared_ptr<TokenConstraint> tool_call_constraint(const ServingStack& stack,
+                                                      const ChatRequest& request,
+                                                      const std::string& prompt) {
+  if (!stack.tool_grammar_vocabulary) return nullptr;
+  int32_t reasoning_end_token = -1;
+  if (tool_call_reply_starts_with_reasoning(request, prompt)) {
+    reasoning_end_token = stack.tokenizer->token_to_id("</think>").value_or(-1);
+  }
+  return make_tool_call_constraint(request, stack.tool_grammar_vocabulary, reasoning_end_token);
+}
+
+// The tools the tool-call parser reads calls of; null when it does not run.
+std::shared_ptr<const std::vector<chat::ToolSpec>> parsed_tools(const ChatRequest& request,
+                                                                const ServeOptions& options) {
+  if (options.tool_call_parser.empty()) return nullptr;
+  if (request.tool_choice.mode == chat::ToolChoiceMode::kNone) return nullptr;
+  return std::make_shared<const std::vector<chat::ToolSpec>>(offered_tools(request));
+}
+
 }  // namespace
 
 Json parse_json_body(const std::string& body) {
@@ -94,6 +127,7 @@ HttpReply ApiRoutes::chat_completions(const std::string& body) const {
         "images are not supported yet; the request has {} image part(s), send text only",
         request.image_count));
   }
+  check_tool_choice_supported(request, options);
 
   const Json context = build_template_context(request, stack_.tokenizer_settings.special_tokens);
   const std::string prompt = render_prompt(*stack_.chat_template, context);
@@ -110,8 +144,13 @@ HttpReply ApiRoutes::chat_completions(const std::string& body) const {
   generate.id = header.id;
   generate.sampling = to_sampling_params(request, engine.model_config().generation,
                                          prompt_tokens, engine.context_length());
+  // Built for scripted replies too, so an unwritable tool name is a 400 either way.
+  std::shared_ptr<TokenConstraint> constraint = tool_call_constraint(stack_, request, prompt);
   if (request.scripted_output) {
+    // A script replaces the sampled tokens, so it is not held to the grammar.
     generate.scripted_output = encode_scripted_output(tokenizer, *request.scripted_output);
+  } else {
+    generate.constraint = std::move(constraint);
   }
   log::debug("request {} (#{}): {} prompt tokens, max_new_tokens {}, stream {}", header.id,
              next_request_number++, prompt_tokens, generate.sampling.max_new_tokens,
@@ -122,6 +161,7 @@ HttpReply ApiRoutes::chat_completions(const std::string& body) const {
   reply_options.separate_reasoning =
       !options.reasoning_parser.empty() && request.separate_reasoning;
   reply_options.stream_reasoning = request.stream_reasoning;
+  reply_options.tools = parsed_tools(request, options);
   reply_options.include_usage = request.include_usage;
   reply_options.continuous_usage_stats = request.continuous_usage_stats;
   reply_options.cache_report = options.enable_cache_report;

@@ -1,9 +1,9 @@
 #include "server/chat_reply.h"
 
-#include <optional>
+#include <utility>
 
-#include "chat/reasoning_parser.h"
 #include "server/api_error.h"
+#include "server/chat_output_parser.h"
 
 namespace glyph::server {
 
@@ -11,27 +11,13 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-// Routes generated text to reasoning and content, or all of it to content
-// when reasoning is not separated.
-class TextSplitter {
- public:
-  explicit TextSplitter(const ReplyOptions& options) {
-    if (options.separate_reasoning) parser_.emplace(options.stream_reasoning);
-  }
-
-  chat::ReasoningDelta push(const std::string& text) {
-    if (!parser_) return {"", text};
-    return parser_->push(text);
-  }
-
-  chat::ReasoningDelta finish(engine::FinishReason reason) {
-    if (!parser_) return {};
-    return parser_->finish(reason == engine::FinishReason::kStop);
-  }
-
- private:
-  std::optional<chat::ReasoningParser> parser_;
-};
+ChatOutputOptions output_options(const ReplyOptions& options) {
+  ChatOutputOptions output;
+  output.separate_reasoning = options.separate_reasoning;
+  output.stream_reasoning = options.stream_reasoning;
+  output.tools = options.tools;
+  return output;
+}
 
 void update_usage(const engine::OutputEvent& event, TokenUsage& usage) {
   usage.prompt_tokens = event.prompt_tokens;
@@ -43,30 +29,71 @@ std::string engine_error_message(const std::string& error) {
   return "Internal server error: " + error;
 }
 
+// SGLang reports no matched stop for a reply that ends in tool calls.
+Json reply_matched_stop(const engine::OutputEvent& event, const char* finish_reason) {
+  if (std::string_view(finish_reason) == "tool_calls") return nullptr;
+  return matched_stop_json(event.matched_stop);
+}
+
+// The parts of a non-streaming reply, gathered from the parser's deltas.
+struct CollectedReply {
+  std::string reasoning;
+  std::string content;
+  std::vector<chat::ToolCall> calls;
+
+  void add(ChatOutputDelta delta) {
+    reasoning += delta.reasoning;
+    for (chat::ToolCallEvent& event : delta.events) {
+      switch (event.kind) {
+        case chat::ToolCallEventKind::kContent:
+          content += event.text;
+          break;
+        case chat::ToolCallEventKind::kCallStarted:
+          calls.push_back({std::move(event.text), ""});
+          break;
+        case chat::ToolCallEventKind::kArguments:
+          calls[static_cast<size_t>(event.index)].arguments += event.text;
+          break;
+      }
+    }
+  }
+
+  ReplyMessage message() const {
+    ReplyMessage message;
+    message.content = text_or_null(content);
+    message.reasoning_content = text_or_null(reasoning);
+    if (calls.empty()) {
+      message.tool_calls = nullptr;
+      return message;
+    }
+    message.tool_calls = Json::array();
+    for (size_t i = 0; i < calls.size(); ++i) {
+      message.tool_calls.push_back(tool_call_json(new_tool_call_id(), static_cast<int32_t>(i),
+                                                  calls[i].name, calls[i].arguments));
+    }
+    return message;
+  }
+};
+
 }  // namespace
 
 Json collect_reply(const EventSource& next_events, const ResponseHeader& header,
                    const ReplyOptions& options) {
-  TextSplitter splitter(options);
-  std::string reasoning;
-  std::string content;
+  ChatOutputParser parser(output_options(options));
+  CollectedReply reply;
   TokenUsage usage;
 
   while (true) {
     for (const engine::OutputEvent& event : next_events()) {
       if (!event.error.empty()) throw ApiError(500, engine_error_message(event.error));
       update_usage(event, usage);
-      chat::ReasoningDelta delta = splitter.push(event.text);
-      reasoning += delta.reasoning;
-      content += delta.content;
+      reply.add(parser.push(event.text));
       if (event.finish_reason == engine::FinishReason::kNone) continue;
 
-      chat::ReasoningDelta tail = splitter.finish(event.finish_reason);
-      reasoning += tail.reasoning;
-      content += tail.content;
-      return chat_completion_json(header, text_or_null(content), text_or_null(reasoning),
-                                  engine::to_string(event.finish_reason),
-                                  matched_stop_json(event.matched_stop),
+      reply.add(parser.finish(event.finish_reason));
+      const char* finish_reason = reply_finish_reason(event.finish_reason, parser.call_count());
+      return chat_completion_json(header, reply.message(), finish_reason,
+                                  reply_matched_stop(event, finish_reason),
                                   usage_json(usage, options.cache_report));
     }
   }
@@ -75,32 +102,44 @@ Json collect_reply(const EventSource& next_events, const ResponseHeader& header,
 bool stream_reply(const EventSource& next_events, const ResponseHeader& header,
                   const ReplyOptions& options,
                   const std::function<bool(const std::string&)>& write) {
-  TextSplitter splitter(options);
+  ChatOutputParser parser(output_options(options));
   TokenUsage usage;
 
   auto chunk_usage = [&]() -> Json {
     return options.continuous_usage_stats ? usage_json(usage, options.cache_report)
                                           : Json(nullptr);
   };
-  // Reasoning goes first, as SGLang sends it, then content, each as its own chunk.
-  auto write_delta = [&](const chat::ReasoningDelta& delta) {
-    if (!delta.reasoning.empty()) {
-      Json chunk = chunk_json(header, delta_json(nullptr, nullptr, delta.reasoning), nullptr,
-                              nullptr, chunk_usage());
-      if (!write(sse_event(chunk))) return false;
+  auto write_chunk = [&](const Json& delta) {
+    return write(sse_event(chunk_json(header, delta, nullptr, nullptr, chunk_usage())));
+  };
+  // Reasoning goes first, as SGLang sends it, then each content or tool-call
+  // event as its own chunk, in the order of the text.
+  auto write_delta = [&](const ChatOutputDelta& delta) {
+    if (!delta.reasoning.empty() &&
+        !write_chunk(delta_json(nullptr, nullptr, delta.reasoning))) {
+      return false;
     }
-    if (!delta.content.empty()) {
-      Json chunk = chunk_json(header, delta_json(nullptr, delta.content, nullptr), nullptr,
-                              nullptr, chunk_usage());
-      if (!write(sse_event(chunk))) return false;
+    for (const chat::ToolCallEvent& event : delta.events) {
+      Json tool_call;
+      switch (event.kind) {
+        case chat::ToolCallEventKind::kContent:
+          if (!write_chunk(delta_json(nullptr, event.text, nullptr))) return false;
+          continue;
+        case chat::ToolCallEventKind::kCallStarted:
+          tool_call = tool_call_json(new_tool_call_id(), event.index, event.text, "");
+          break;
+        case chat::ToolCallEventKind::kArguments:
+          tool_call = tool_call_json(nullptr, event.index, nullptr, event.text);
+          break;
+      }
+      if (!write_chunk(delta_json(nullptr, nullptr, nullptr, Json::array({tool_call})))) {
+        return false;
+      }
     }
     return true;
   };
 
-  if (!write(sse_event(chunk_json(header, delta_json("assistant", "", nullptr), nullptr, nullptr,
-                                  chunk_usage())))) {
-    return false;
-  }
+  if (!write_chunk(delta_json("assistant", "", nullptr))) return false;
 
   while (true) {
     for (const engine::OutputEvent& event : next_events()) {
@@ -110,13 +149,13 @@ bool stream_reply(const EventSource& next_events, const ResponseHeader& header,
         return write(sse_event(error)) && write(sse_done());
       }
       update_usage(event, usage);
-      if (!write_delta(splitter.push(event.text))) return false;
+      if (!write_delta(parser.push(event.text))) return false;
       if (event.finish_reason == engine::FinishReason::kNone) continue;
 
-      if (!write_delta(splitter.finish(event.finish_reason))) return false;
-      Json finish = chunk_json(header, delta_json(nullptr, nullptr, nullptr),
-                               engine::to_string(event.finish_reason),
-                               matched_stop_json(event.matched_stop), chunk_usage());
+      if (!write_delta(parser.finish(event.finish_reason))) return false;
+      const char* finish_reason = reply_finish_reason(event.finish_reason, parser.call_count());
+      Json finish = chunk_json(header, delta_json(nullptr, nullptr, nullptr), finish_reason,
+                               reply_matched_stop(event, finish_reason), chunk_usage());
       if (!write(sse_event(finish))) return false;
       if (options.include_usage &&
           !write(sse_event(usage_chunk_json(header, usage_json(usage, options.cache_report))))) {

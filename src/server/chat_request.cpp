@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "core/error.h"
 #include "server/api_error.h"
 #include "server/request_fields.h"
 
@@ -162,67 +163,27 @@ Json convert_message(const Json& message, size_t index, int32_t& image_count) {
   return converted;
 }
 
-// Each tool's function object as SGLang 0.5's pydantic model dumps it:
-// description, name, parameters, strict.
-Json convert_tools(const Json& tools) {
+// Each offered tool's function object as SGLang 0.5's pydantic model dumps
+// it: description, name, parameters, strict. `tools` passed parse_tools().
+Json template_tools_for(const Json& tools, const std::vector<chat::ToolSpec>& offered) {
   Json converted = Json::array();
   for (size_t i = 0; i < tools.size(); ++i) {
-    const std::string path = fmt::format("tools[{}]", i);
-    const Json& tool = tools[i];
-    if (!tool.is_object()) {
-      throw_bad_request(fmt::format(
-          "{} must be an object {{\"type\": \"function\", \"function\": {{...}}}}, got {}", path,
-          quote_json_value(tool)));
-    }
-    const FieldReader tool_fields(tool, path + ".");
-    const Json* function = tool_fields.object("function");
-    if (!function) throw_bad_request(fmt::format("{}.function is missing", path));
-    const FieldReader fields(*function, path + ".function.");
-    const std::optional<std::string> name = fields.string("name");
-    if (!name) throw_bad_request(fmt::format("{}.function.name is missing", path));
+    const std::string path = fmt::format("tools[{}].function.", i);
+    const FieldReader fields(tools[i]["function"], path);
+    const std::string name = fields.string("name").value();
+    const bool is_offered = std::any_of(offered.begin(), offered.end(),
+                                        [&](const chat::ToolSpec& tool) { return tool.name == name; });
+    if (!is_offered) continue;
 
     Json dumped = Json::object();
-    dumped["description"] = fields.string("description") ? Json(*fields.string("description"))
-                                                         : Json(nullptr);
-    dumped["name"] = *name;
+    const std::optional<std::string> description = fields.string("description");
+    dumped["description"] = description ? Json(*description) : Json(nullptr);
+    dumped["name"] = name;
     dumped["parameters"] = fields.has("parameters") ? *fields.get("parameters") : Json(nullptr);
     dumped["strict"] = fields.boolean("strict").value_or(false);
     converted.push_back(std::move(dumped));
   }
   return converted;
-}
-
-// Returns the tool_choice as a string: none, auto, required, or the function name.
-std::string read_tool_choice(const FieldReader& fields, const Json& tools, bool& named) {
-  named = false;
-  const Json* choice = fields.get("tool_choice");
-  if (!choice) return tools.empty() ? "none" : "auto";
-  if (choice->is_string()) {
-    const std::string value = choice->get<std::string>();
-    if (value != "none" && value != "auto" && value != "required") {
-      throw_bad_request(fmt::format(
-          "tool_choice \"{}\" is not valid; use \"none\", \"auto\", \"required\" or "
-          "{{\"type\": \"function\", \"function\": {{\"name\": ...}}}}",
-          value));
-    }
-    if (value == "required" && tools.empty()) {
-      throw_bad_request("Tools cannot be empty if tool choice is set to required.");
-    }
-    return value;
-  }
-  if (!choice->is_object()) fields.fail_type("tool_choice", "a string or an object");
-  const Json* function = FieldReader(*choice, "tool_choice.").object("function");
-  const std::optional<std::string> name =
-      function ? FieldReader(*function, "tool_choice.function.").string("name") : std::nullopt;
-  if (!name) throw_bad_request("tool_choice.function.name is missing");
-  if (tools.empty()) {
-    throw_bad_request("Tools cannot be empty if tool choice is set to a specific tool.");
-  }
-  const bool found = std::any_of(tools.begin(), tools.end(),
-                                 [&](const Json& tool) { return tool["name"] == *name; });
-  if (!found) throw_bad_request(fmt::format("Tool '{}' not found in tools list.", *name));
-  named = true;
-  return *name;
 }
 
 void read_messages(const FieldReader& fields, ChatRequest& request) {
@@ -240,23 +201,26 @@ void read_messages(const FieldReader& fields, ChatRequest& request) {
   }
 }
 
+// Validates tools and tool_choice with SGLang's rules and messages
+// (chat/tool_schema.h).
 void read_tools(const FieldReader& fields, ChatRequest& request) {
-  const Json* tools = fields.array("tools");
-  const Json converted = tools ? convert_tools(*tools) : Json::array();
-  bool named = false;
-  request.tool_choice = read_tool_choice(fields, converted, named);
+  const Json* tools = fields.get("tools");
+  const Json* choice = fields.get("tool_choice");
+  try {
+    request.tools = chat::parse_tools(tools ? *tools : Json());
+    request.tool_choice = chat::parse_tool_choice(choice ? *choice : Json(), request.tools);
+  } catch (const Error& error) {
+    if (error.kind() == ErrorKind::kInvalidRequest) throw_bad_request(error.what());
+    throw;
+  }
+  request.parallel_tool_calls = fields.boolean("parallel_tool_calls").value_or(true);
 
-  if (request.tool_choice == "none" || converted.empty()) return;
+  // "auto" with an empty tools list offers nothing, as in SGLang.
+  if (request.tools.empty()) request.tool_choice = chat::ToolChoice{};
+  if (request.tool_choice.mode == chat::ToolChoiceMode::kNone) return;
   // Tool-call markup must survive detokenization for the tool-call parser.
   request.skip_special_tokens = false;
-  if (!named) {
-    request.tools = converted;
-    return;
-  }
-  request.tools = Json::array();
-  for (const Json& tool : converted) {
-    if (tool["name"] == request.tool_choice) request.tools.push_back(tool);
-  }
+  request.template_tools = template_tools_for(*tools, offered_tools(request));
 }
 
 std::optional<float> read_float(const FieldReader& fields, const char* key) {
@@ -427,6 +391,10 @@ ChatRequest parse_chat_request(const Json& body, int32_t vocab_size, bool allow_
 void read_sampling_fields(const Json& object, const std::string& path, int32_t vocab_size,
                           const SamplingFieldNames& names, ChatRequest& request) {
   read_sampling(FieldReader(object, path), vocab_size, names, request);
+}
+
+std::vector<chat::ToolSpec> offered_tools(const ChatRequest& request) {
+  return chat::tools_for_choice(request.tools, request.tool_choice);
 }
 
 void check_context_fits(const ChatRequest& request, int32_t prompt_tokens,

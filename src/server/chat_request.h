@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "chat/tool_schema.h"
 #include "engine/sampling.h"
 #include "model/config.h"
 
@@ -25,10 +26,16 @@ struct ChatRequest {
   nlohmann::ordered_json messages = nlohmann::ordered_json::array();
   int32_t image_count = 0;
 
-  // Tools for the template (each tool's function object, as SGLang 0.5
-  // passes them); null when there are none or tool_choice is "none".
-  nlohmann::ordered_json tools;
-  std::string tool_choice = "none";  // none, auto, required, or the named function.
+  // The request's tools, validated, and tool_choice. A request without tools
+  // has tool_choice none, whatever it sent.
+  std::vector<chat::ToolSpec> tools;
+  chat::ToolChoice tool_choice;
+  bool parallel_tool_calls = true;
+  // The tools the template shows the model: each offered tool's function
+  // object as SGLang 0.5 passes them ({"description", "name", "parameters",
+  // "strict"}). All tools, the named one for a named tool_choice, and null
+  // for tool_choice none.
+  nlohmann::ordered_json template_tools;
   nlohmann::ordered_json chat_template_kwargs = nlohmann::ordered_json::object();
 
   // Sampling. Unset values fall back to generation_config.json, then to
@@ -80,6 +87,9 @@ struct SamplingFieldNames {
 void read_sampling_fields(const nlohmann::ordered_json& object, const std::string& path,
                           int32_t vocab_size, const SamplingFieldNames& names,
                           ChatRequest& request);
+
+// The tools a reply to the request may call: tools_for_choice() of its tools.
+std::vector<chat::ToolSpec> offered_tools(const ChatRequest& request);
 
 // Checks that the prompt and the requested completion fit the context,
 // with SGLang's messages. Throws ApiError(400).

@@ -13,6 +13,26 @@ std::string new_completion_id() {
   return fmt::format("chatcmpl-{:016x}{:016x}", generator(), generator());
 }
 
+std::string new_tool_call_id() {
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  // 24 hex digits: 16 from one draw and 8 from the low half of another.
+  return fmt::format("call_{:016x}{:08x}", generator(), generator() & 0xffffffffu);
+}
+
+Json tool_call_json(const Json& id, int32_t index, const Json& name,
+                    const std::string& arguments) {
+  Json function = Json::object();
+  function["name"] = name;
+  function["arguments"] = arguments;
+
+  Json call = Json::object();
+  call["id"] = id;
+  call["index"] = index;
+  call["type"] = "function";
+  call["function"] = std::move(function);
+  return call;
+}
+
 Json usage_json(const TokenUsage& usage, bool cache_report) {
   Json json = Json::object();
   json["prompt_tokens"] = usage.prompt_tokens;
@@ -34,14 +54,14 @@ Json matched_stop_json(const std::variant<std::monostate, int32_t, std::string>&
 
 Json text_or_null(const std::string& text) { return text.empty() ? Json(nullptr) : Json(text); }
 
-Json chat_completion_json(const ResponseHeader& header, const Json& content,
-                          const Json& reasoning_content, const char* finish_reason,
-                          const Json& matched_stop, const Json& usage) {
+Json chat_completion_json(const ResponseHeader& header, const ReplyMessage& reply,
+                          const char* finish_reason, const Json& matched_stop,
+                          const Json& usage) {
   Json message = Json::object();
   message["role"] = "assistant";
-  message["content"] = content;
-  message["reasoning_content"] = reasoning_content;
-  message["tool_calls"] = nullptr;
+  message["content"] = reply.content;
+  message["reasoning_content"] = reply.reasoning_content;
+  message["tool_calls"] = reply.tool_calls;
 
   Json choice = Json::object();
   choice["index"] = 0;
@@ -60,12 +80,13 @@ Json chat_completion_json(const ResponseHeader& header, const Json& content,
   return response;
 }
 
-Json delta_json(const Json& role, const Json& content, const Json& reasoning_content) {
+Json delta_json(const Json& role, const Json& content, const Json& reasoning_content,
+                const Json& tool_calls) {
   Json delta = Json::object();
   delta["role"] = role;
   delta["content"] = content;
   delta["reasoning_content"] = reasoning_content;
-  delta["tool_calls"] = nullptr;
+  delta["tool_calls"] = tool_calls;
   return delta;
 }
 

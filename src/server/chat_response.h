@@ -30,6 +30,17 @@ struct TokenUsage {
 // A fresh "chatcmpl-..." id from a random 128-bit value.
 std::string new_completion_id();
 
+// A fresh tool-call id, "call_" and 24 hex digits, the form SGLang gives its
+// calls (the first 24 digits of a uuid4).
+std::string new_tool_call_id();
+
+// One entry of message.tool_calls or delta.tool_calls, in SGLang's ToolCall
+// shape {"id", "index", "type": "function", "function": {"name", "arguments"}}.
+// A stream's argument deltas pass null for id and name.
+nlohmann::ordered_json tool_call_json(const nlohmann::ordered_json& id, int32_t index,
+                                      const nlohmann::ordered_json& name,
+                                      const std::string& arguments);
+
 // usage: prompt_tokens_details is null unless cache_report (--enable-cache-report).
 nlohmann::ordered_json usage_json(const TokenUsage& usage, bool cache_report);
 
@@ -40,10 +51,16 @@ nlohmann::ordered_json matched_stop_json(
 // A text field that is null when empty, as SGLang reports content and reasoning_content.
 nlohmann::ordered_json text_or_null(const std::string& text);
 
+// The assistant message of a non-streaming response.
+struct ReplyMessage {
+  nlohmann::ordered_json content;            // A string, or null.
+  nlohmann::ordered_json reasoning_content;  // A string, or null.
+  nlohmann::ordered_json tool_calls;         // An array of tool_call_json(), or null.
+};
+
 // The non-streaming response object (object "chat.completion").
 nlohmann::ordered_json chat_completion_json(const ResponseHeader& header,
-                                            const nlohmann::ordered_json& content,
-                                            const nlohmann::ordered_json& reasoning_content,
+                                            const ReplyMessage& message,
                                             const char* finish_reason,
                                             const nlohmann::ordered_json& matched_stop,
                                             const nlohmann::ordered_json& usage);
@@ -51,7 +68,8 @@ nlohmann::ordered_json chat_completion_json(const ResponseHeader& header,
 // A stream delta: {"role", "content", "reasoning_content", "tool_calls"}.
 nlohmann::ordered_json delta_json(const nlohmann::ordered_json& role,
                                   const nlohmann::ordered_json& content,
-                                  const nlohmann::ordered_json& reasoning_content);
+                                  const nlohmann::ordered_json& reasoning_content,
+                                  const nlohmann::ordered_json& tool_calls = nullptr);
 
 // One stream chunk (object "chat.completion.chunk") with one choice.
 nlohmann::ordered_json chunk_json(const ResponseHeader& header, const nlohmann::ordered_json& delta,

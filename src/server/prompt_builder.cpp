@@ -10,7 +10,7 @@ nlohmann::ordered_json build_template_context(const ChatRequest& request,
   nlohmann::ordered_json context = nlohmann::ordered_json::object();
   for (const auto& [key, value] : special_tokens.items()) context[key] = value;
   context["messages"] = request.messages;
-  if (!request.tools.is_null()) context["tools"] = request.tools;
+  if (!request.template_tools.is_null()) context["tools"] = request.template_tools;
   context["add_generation_prompt"] = true;
   for (const auto& [key, value] : request.chat_template_kwargs.items()) context[key] = value;
   return context;

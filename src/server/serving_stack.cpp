@@ -1,10 +1,12 @@
 #include "server/serving_stack.h"
 
+#include <chrono>
 #include <limits>
 
 #include "core/error.h"
 #include "core/log.h"
 #include "model/text_model.h"
+#include "server/chat_tool_constraint.h"
 
 namespace glyph::server {
 
@@ -70,6 +72,16 @@ std::unique_ptr<ServingStack> load_serving_stack(const ServeOptions& options) {
       std::make_unique<engine::Engine>(std::move(model), stack->tokenizer, engine_options);
   log::info("Context length: {} tokens; KV cache: {} tokens", stack->engine->context_length(),
             stack->engine->kv_pool_tokens());
+
+  if (!options.tool_call_parser.empty()) {
+    const auto start = std::chrono::steady_clock::now();
+    stack->tool_grammar_vocabulary = build_tool_grammar_vocabulary(
+        *stack->tokenizer, stack->engine->model_config().generation.eos_token_ids);
+    const std::chrono::duration<double, std::milli> elapsed =
+        std::chrono::steady_clock::now() - start;
+    log::info("Tool-call parser: {}; call grammar over {} tokens built in {:.0f} ms",
+              options.tool_call_parser, stack->tool_grammar_vocabulary->size(), elapsed.count());
+  }
   return stack;
 }
 

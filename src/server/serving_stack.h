@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chat/chat_template.h"
+#include "chat/tool_grammar.h"
 #include "engine/engine.h"
 #include "server/model_files.h"
 #include "server/serve_options.h"
@@ -22,6 +23,9 @@ struct ServingStack {
   std::unique_ptr<chat::ChatTemplate> chat_template;
   TokenizerSettings tokenizer_settings;
   std::unique_ptr<engine::Engine> engine;
+  // The vocabulary of the tool-call grammar (tool_choice "required" or a
+  // named tool), built once at start-up; null without --tool-call-parser.
+  std::shared_ptr<const chat::ToolGrammarVocabulary> tool_grammar_vocabulary;
 };
 
 // Loads everything options name and logs what was loaded. Throws

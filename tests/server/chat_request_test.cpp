@@ -46,8 +46,10 @@ TEST(ChatRequest, MinimalRequestDefaults) {
   EXPECT_TRUE(request.separate_reasoning);
   EXPECT_TRUE(request.stream_reasoning);
   EXPECT_TRUE(request.skip_special_tokens);
-  EXPECT_EQ(request.tool_choice, "none");
-  EXPECT_TRUE(request.tools.is_null());
+  EXPECT_EQ(request.tool_choice.mode, chat::ToolChoiceMode::kNone);
+  EXPECT_TRUE(request.tools.empty());
+  EXPECT_TRUE(request.template_tools.is_null());
+  EXPECT_TRUE(request.parallel_tool_calls);
   EXPECT_TRUE(request.chat_template_kwargs.empty());
 }
 
@@ -151,22 +153,51 @@ TEST(ChatRequest, ToolsPassedAsFunctionObjects) {
       "parameters": {"type": "object", "properties": {"location": {"type": "string"}}}}},
       {"type": "function", "function": {"name": "get_time", "description": "Now"}}])");
   ChatRequest request = parse(body);
-  EXPECT_EQ(request.tool_choice, "auto");
+  EXPECT_EQ(request.tool_choice.mode, chat::ToolChoiceMode::kAuto);
   EXPECT_FALSE(request.skip_special_tokens);
   ASSERT_EQ(request.tools.size(), 2u);
-  EXPECT_EQ(request.tools[0].dump(),
+  EXPECT_EQ(request.tools[0].name, "get_weather");
+  ASSERT_EQ(request.tools[0].properties.size(), 1u);
+  EXPECT_TRUE(request.tools[0].properties[0].is_string_only());
+  ASSERT_EQ(request.template_tools.size(), 2u);
+  EXPECT_EQ(request.template_tools[0].dump(),
             R"({"description":null,"name":"get_weather","parameters":{"type":"object",)"
             R"("properties":{"location":{"type":"string"}}},"strict":false})");
+  EXPECT_EQ(offered_tools(request).size(), 2u);
 
   body["tool_choice"] = Json::parse(R"({"type": "function", "function": {"name": "get_time"}})");
   request = parse(body);
-  EXPECT_EQ(request.tool_choice, "get_time");
-  ASSERT_EQ(request.tools.size(), 1u);
-  EXPECT_EQ(request.tools[0]["name"], "get_time");
+  EXPECT_EQ(request.tool_choice.mode, chat::ToolChoiceMode::kNamed);
+  EXPECT_EQ(request.tool_choice.name, "get_time");
+  ASSERT_EQ(request.template_tools.size(), 1u);
+  EXPECT_EQ(request.template_tools[0]["name"], "get_time");
+  EXPECT_EQ(request.template_tools[0]["description"], "Now");
+  ASSERT_EQ(offered_tools(request).size(), 1u);
+  EXPECT_EQ(offered_tools(request)[0].name, "get_time");
+
+  body["tool_choice"] = "required";
+  body["parallel_tool_calls"] = false;
+  request = parse(body);
+  EXPECT_EQ(request.tool_choice.mode, chat::ToolChoiceMode::kRequired);
+  EXPECT_FALSE(request.parallel_tool_calls);
+  EXPECT_EQ(request.template_tools.size(), 2u);
 
   body["tool_choice"] = "none";
   request = parse(body);
-  EXPECT_TRUE(request.tools.is_null());
+  EXPECT_TRUE(request.template_tools.is_null());
+  EXPECT_TRUE(offered_tools(request).empty());
+  EXPECT_TRUE(request.skip_special_tokens);
+  // The tools are still validated and kept.
+  EXPECT_EQ(request.tools.size(), 2u);
+}
+
+TEST(ChatRequest, AutoWithoutToolsOffersNone) {
+  Json body = minimal_body();
+  body["tools"] = Json::array();
+  body["tool_choice"] = "auto";
+  const ChatRequest request = parse(body);
+  EXPECT_EQ(request.tool_choice.mode, chat::ToolChoiceMode::kNone);
+  EXPECT_TRUE(request.template_tools.is_null());
   EXPECT_TRUE(request.skip_special_tokens);
 }
 
@@ -252,13 +283,28 @@ TEST(ChatRequest, RejectsInvalidRequests) {
       {R"({"messages": [{"role": "user", "content": "Hi"}], "tool_choice": "required"})",
        "Tools cannot be empty if tool choice is set to required."},
       {R"({"messages": [{"role": "user", "content": "Hi"}], "tool_choice": "sometimes"})",
-       "tool_choice \"sometimes\" is not valid"},
+       "tool_choice \"sometimes\" is invalid; expected \"none\", \"auto\", \"required\""},
+      {R"({"messages": [{"role": "user", "content": "Hi"}],
+          "tool_choice": {"type": "function", "function": {"name": "f"}}})",
+       "Tools cannot be empty if tool choice is set to a specific tool."},
+      {R"({"messages": [{"role": "user", "content": "Hi"}], "tools": [{"type": "function",
+          "function": {"name": "f"}}, {"type": "function", "function": {"name": "f"}}]})",
+       "Tool 1 function name 'f' is also the name of tool 0"},
+      {R"({"messages": [{"role": "user", "content": "Hi"}], "tools": [{"type": "function",
+          "function": {"name": "f", "parameters": {"type": "object",
+          "properties": {"a": {"type": "text"}}}}}]})",
+       "Tool 0 function has invalid 'parameters' schema: property 'a' has type \"text\""},
+      {R"({"messages": [{"role": "user", "content": "Hi"}], "tools": {"name": "f"}})",
+       "; expected an array of"},
+      {R"({"messages": [{"role": "user", "content": "Hi"}], "tools": [{"type": "function",
+          "function": {"name": "f"}}], "parallel_tool_calls": "no"})",
+       "parallel_tool_calls must be true or false"},
       {R"({"messages": [{"role": "user", "content": "Hi"}], "tools": [{"type": "function",
           "function": {"name": "f"}}], "tool_choice": {"type": "function",
           "function": {"name": "g"}}})",
        "Tool 'g' not found in tools list."},
       {R"({"messages": [{"role": "user", "content": "Hi"}], "tools": [{"type": "function"}]})",
-       "tools[0].function is missing"},
+       "Tool 0 has no 'function' object"},
       {R"({"messages": [{"role": "user", "content": "Hi"}],
           "response_format": {"type": "json_object"}})",
        "response_format type \"json_object\" is not supported yet"},
