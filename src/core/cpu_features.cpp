@@ -1,6 +1,8 @@
 #include "core/cpu_features.h"
 
 #include <cpuid.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cstdint>
 
@@ -9,6 +11,20 @@ namespace glyph {
 namespace {
 
 bool bit(uint32_t value, int index) { return (value >> index) & 1u; }
+
+// Linux (5.16 and later) gives a process the AMX tile data state only on request: the first
+// tile instruction of a process that has not asked faults. The request covers every thread of
+// the process, those started before it included. Values from <asm/prctl.h> and the kernel's
+// xfeature numbering.
+bool request_amx_state() {
+#if defined(__linux__)
+  constexpr long kArchRequestXcompPermission = 0x1023;  // ARCH_REQ_XCOMP_PERM
+  constexpr long kXfeatureTileData = 18;                // XFEATURE_XTILEDATA
+  return syscall(SYS_arch_prctl, kArchRequestXcompPermission, kXfeatureTileData) == 0;
+#else
+  return false;
+#endif
+}
 
 uint64_t read_xcr0() {
   uint32_t low = 0;
@@ -45,6 +61,10 @@ CpuFeatures detect() {
     features.avx512vl = os_avx512 && bit(ebx, 31);
     features.amx_bf16 = os_amx && bit(edx, 22);
     features.amx_tile = os_amx && bit(edx, 24);
+  }
+  if (features.amx_tile && !request_amx_state()) {
+    features.amx_tile = false;
+    features.amx_bf16 = false;
   }
   if (__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx)) {
     features.avx512_bf16 = os_avx512 && bit(eax, 5);

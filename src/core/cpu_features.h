@@ -15,6 +15,8 @@ struct CpuFeatures {
   bool avx512vl = false;
   bool avx512dq = false;
   bool avx512_bf16 = false;  // VDPBF16PS: BF16 pair dot products into FP32.
+  // AMX tiles and their BF16 dot products. Set only when Linux granted this process the tile
+  // state, which cpu_features() requests on first use.
   bool amx_tile = false;
   bool amx_bf16 = false;
 };

@@ -16,6 +16,11 @@ namespace {
 // thread costs tens of microseconds each time, which brief polling avoids.
 constexpr auto kSpinTime = std::chrono::microseconds(200);
 
+// Fields of ThreadPool::state_.
+constexpr int kGenerationShift = 16;
+constexpr uint64_t kClosed = uint64_t{1} << 15;
+constexpr uint64_t kActiveMask = kClosed - 1;
+
 void cpu_relax() {
 #if defined(__x86_64__)
   _mm_pause();
@@ -58,21 +63,25 @@ void ThreadPool::run(int64_t count, const std::function<void(int64_t)>& task) {
     return;
   }
 
+  // No worker is inside a job here: the previous run returned only after every worker that
+  // joined it had left, and none can join a closed job.
+  task_ = &task;
+  task_count_ = count;
+  next_task_.store(0, std::memory_order_relaxed);
+  error_ = nullptr;
   {
     std::lock_guard lock(mutex_);
-    task_ = &task;
-    task_count_ = count;
-    next_task_.store(0, std::memory_order_relaxed);
-    error_ = nullptr;
-    pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
-    generation_.fetch_add(1, std::memory_order_release);
+    const uint64_t generation = (state_.load(std::memory_order_relaxed) >> kGenerationShift) + 1;
+    state_.store(generation << kGenerationShift, std::memory_order_release);
   }
   wake_.notify_all();
 
   run_tasks();
 
-  // Every worker must finish with this job before task goes out of scope.
-  auto finished = [this] { return pending_.load(std::memory_order_acquire) == 0; };
+  // Every task is claimed: close the job to latecomers, then wait for the workers inside it,
+  // which are running tasks, before task goes out of scope.
+  state_.fetch_or(kClosed, std::memory_order_acq_rel);
+  auto finished = [this] { return (state_.load(std::memory_order_acquire) & kActiveMask) == 0; };
   if (!spin_until(finished)) {
     std::unique_lock lock(mutex_);
     done_.wait(lock, finished);
@@ -110,21 +119,36 @@ void ThreadPool::run_tasks() {
 }
 
 void ThreadPool::worker_loop() {
-  uint64_t seen = 0;
+  uint64_t seen = 0;  // The last generation this worker joined or skipped.
   while (true) {
     auto woken = [&] {
-      return stopping_.load() || generation_.load(std::memory_order_acquire) != seen;
+      return stopping_.load() ||
+             (state_.load(std::memory_order_acquire) >> kGenerationShift) != seen;
     };
     if (!spin_until(woken)) {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, woken);
     }
     if (stopping_.load()) return;
-    seen = generation_.load(std::memory_order_acquire);
+
+    // Join the job unless the caller has closed it. A failed exchange means that another
+    // worker joined or left or that the job closed, so the loop looks again.
+    uint64_t state = state_.load(std::memory_order_acquire);
+    bool joined = false;
+    while ((state & kClosed) == 0) {
+      if (state_.compare_exchange_weak(state, state + 1, std::memory_order_acq_rel)) {
+        joined = true;
+        break;
+      }
+    }
+    seen = state >> kGenerationShift;
+    if (!joined) continue;
 
     run_tasks();
 
-    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    const uint64_t before = state_.fetch_sub(1, std::memory_order_acq_rel);
+    if ((before & kActiveMask) == 1 && (before & kClosed) != 0) {
+      // The caller may be asleep waiting for the last worker.
       std::lock_guard lock(mutex_);
       done_.notify_all();
     }

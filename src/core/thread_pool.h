@@ -23,10 +23,12 @@ class ThreadPool {
 
   int size() const { return static_cast<int>(workers_.size()) + 1; }
 
-  // Runs task(i) for every i in [0, count) on the workers and the calling thread, and returns
-  // when all are done. Tasks are claimed one at a time, so uneven tasks balance. The first
-  // exception a task throws is rethrown here after the others finish. Not reentrant: a task
-  // must not call run on the same pool.
+  // Runs task(i) for every i in [0, count) on the calling thread and whichever workers join,
+  // and returns when all are done. Tasks are claimed one at a time, so uneven tasks balance.
+  // Workers that have not joined by the time the caller has claimed the last task are not
+  // waited for, so a worker the operating system has not scheduled (other processes on the
+  // cores) costs no time. The first exception a task throws is rethrown here after the others
+  // finish. Not reentrant: a task must not call run on the same pool.
   void run(int64_t count, const std::function<void(int64_t)>& task);
 
   // Splits [0, count) into at most size() * 4 contiguous ranges of at least min_range items
@@ -45,10 +47,11 @@ class ThreadPool {
   std::condition_variable done_;
   std::atomic<bool> stopping_{false};
 
-  // The current job. generation_ changes when a new one is published; pending_ counts the
-  // workers that have not finished it yet.
-  std::atomic<uint64_t> generation_{0};
-  std::atomic<int> pending_{0};
+  // The current job in one word. Bits 16 and up count the jobs published. Bit 15 is set once
+  // the caller has claimed every task, and then no worker may join. Bits 0-14 count the
+  // workers inside the job. Workers join with compare-and-swap on the whole word, so a worker
+  // can never join a job that the caller has stopped waiting for.
+  std::atomic<uint64_t> state_{0};
   const std::function<void(int64_t)>* task_ = nullptr;
   int64_t task_count_ = 0;
   std::atomic<int64_t> next_task_{0};

@@ -286,7 +286,7 @@ std::string Glm4vTextModel::describe() const {
       human_bytes(static_cast<double>(weights_.bytes)),
       compute_type_ == ComputeType::kF32 ? "FP32" : "BF16", dtype_name(kv_dtype()),
       human_bytes(static_cast<double>(kv_bytes_per_token())), pool_->size(),
-      simd_level_name(context_.kernels().level));
+      context_.kernels().name);
 }
 
 }  // namespace

@@ -1,9 +1,6 @@
 #include "ops/attention.h"
 
 #include <algorithm>
-#include <cmath>
-#include <limits>
-#include <type_traits>
 #include <vector>
 
 #include "core/error.h"
@@ -27,76 +24,22 @@ int32_t page_of(const PagedKv& cache, const AttentionSequence& sequence, int64_t
   return page;
 }
 
-// Attention of one new token for the query heads sharing one KV head, one page at a time with
-// a running softmax (the maximum so far rescales the earlier sums), so scratch stays one page.
-template <typename T>
-void attend(const Context& context, const PagedKv& cache, const AttentionSequence& sequence,
-            int64_t token, int64_t kv_head, const float* q, int64_t q_stride, int64_t group,
-            float scale, float* out, int64_t heads) {
-  const cpu::Kernels& kernels = context.kernels();
-  const int64_t head_dim = cache.head_dim;
-  const int64_t visible = sequence.num_cached + token + 1;
-  const auto* keys = static_cast<const T*>(cache.k);
-  const auto* values = static_cast<const T*>(cache.v);
+// Query rows per attention work item: enough to reuse each loaded block of keys and values
+// many times (16 tokens x 16 heads for Glyph), few enough that a long prefill splits into many
+// items to balance across threads.
+constexpr int64_t kRowsPerItem = 256;
 
-  // Per-thread scratch, reused across tasks and steps.
-  thread_local std::vector<float> running_max;
-  thread_local std::vector<float> running_sum;
-  thread_local std::vector<float> scores;
-  running_max.assign(static_cast<size_t>(group), -std::numeric_limits<float>::infinity());
-  running_sum.assign(static_cast<size_t>(group), 0.0f);
-  scores.resize(static_cast<size_t>(group * cache.page_size));
-  const float* query = q + (sequence.first_token + token) * q_stride + kv_head * group * head_dim;
-  float* result = out + ((sequence.first_token + token) * heads + kv_head * group) * head_dim;
-  std::fill_n(result, group * head_dim, 0.0f);
-
-  for (int64_t start = 0; start < visible; start += cache.page_size) {
-    const int32_t page = page_of(cache, sequence, start);
-    const int64_t count = std::min(cache.page_size, visible - start);
-    const T* page_keys = keys + slot_offset(cache, page, kv_head, 0);
-    const T* page_values = values + slot_offset(cache, page, kv_head, 0);
-
-    for (int64_t g = 0; g < group; ++g) {
-      const float* query_head = query + g * head_dim;
-      float* head_scores = scores.data() + g * cache.page_size;
-      float page_max = -std::numeric_limits<float>::infinity();
-      for (int64_t i = 0; i < count; ++i) {
-        float score;
-        if constexpr (std::is_same_v<T, float>) {
-          score = kernels.dot_f32(query_head, page_keys + i * head_dim, head_dim) * scale;
-        } else {
-          score = kernels.dot_bf16(query_head, page_keys + i * head_dim, head_dim) * scale;
-        }
-        head_scores[i] = score;
-        page_max = std::max(page_max, score);
-      }
-
-      float& maximum = running_max[static_cast<size_t>(g)];
-      float& sum = running_sum[static_cast<size_t>(g)];
-      float* accumulator = result + g * head_dim;
-      const float new_max = std::max(maximum, page_max);
-      const float rescale = std::exp(maximum - new_max);  // exp(-inf) = 0 on the first page.
-      if (rescale != 1.0f) {
-        sum *= rescale;
-        for (int64_t d = 0; d < head_dim; ++d) accumulator[d] *= rescale;
-      }
-      maximum = new_max;
-      for (int64_t i = 0; i < count; ++i) {
-        const float weight = std::exp(head_scores[i] - new_max);
-        sum += weight;
-        if constexpr (std::is_same_v<T, float>) {
-          kernels.axpy_f32(weight, page_values + i * head_dim, accumulator, head_dim);
-        } else {
-          kernels.axpy_bf16(weight, page_values + i * head_dim, accumulator, head_dim);
-        }
-      }
-    }
-  }
-
-  for (int64_t g = 0; g < group; ++g) {
-    const float inverse = 1.0f / running_sum[static_cast<size_t>(g)];
-    float* accumulator = result + g * head_dim;
-    for (int64_t d = 0; d < head_dim; ++d) accumulator[d] *= inverse;
+// Checks that a sequence's pages cover the positions this step reads and are in the pool.
+void check_pages(const PagedKv& cache, const AttentionSequence& sequence) {
+  const int64_t positions = sequence.num_cached + sequence.num_tokens;
+  const int64_t needed = (positions + cache.page_size - 1) / cache.page_size;
+  GLYPH_CHECK(static_cast<int64_t>(sequence.pages.size()) >= needed,
+              "cache positions [0, {}) need {} pages but only {} given", positions, needed,
+              sequence.pages.size());
+  for (int64_t i = 0; i < needed; ++i) {
+    const int32_t page = sequence.pages[static_cast<size_t>(i)];
+    GLYPH_CHECK(page >= 0 && page < cache.num_pages, "page id {} outside the pool of {}", page,
+                cache.num_pages);
   }
 }
 
@@ -132,31 +75,64 @@ void paged_attention(Context& context, const float* q, int64_t q_stride, int64_t
   GLYPH_CHECK(heads % cache.kv_heads == 0, "{} query heads do not divide into {} KV heads", heads,
               cache.kv_heads);
   const int64_t group = heads / cache.kv_heads;
+  const int64_t head_dim = cache.head_dim;
+  for (const AttentionSequence& sequence : sequences) check_pages(cache, sequence);
 
-  // One task per (sequence, new token, KV head).
-  struct Task {
+  // One item per sequence, KV head and run of tokens. The item covers every query head of the
+  // KV head's group, so each key and value is loaded once for all of them.
+  // NOTE: one decoding sequence gives only kv_heads items (2 for Glyph), so a lone decode uses
+  // at most 2 threads here. Splitting its positions across threads would keep results
+  // batch-invariant only with split points fixed by position, not by thread count.
+  struct Item {
     const AttentionSequence* sequence;
-    int64_t token;
     int64_t kv_head;
+    int64_t first_token;
+    int64_t tokens;
+    int64_t cost;  // Query rows times visible positions, to start the largest items first.
   };
-  std::vector<Task> tasks;
+  const int64_t tokens_per_item = std::max<int64_t>(1, kRowsPerItem / group);
+  std::vector<Item> items;
   for (const AttentionSequence& sequence : sequences) {
-    for (int64_t token = 0; token < sequence.num_tokens; ++token) {
+    for (int64_t first = 0; first < sequence.num_tokens; first += tokens_per_item) {
+      const int64_t tokens = std::min(tokens_per_item, sequence.num_tokens - first);
+      const int64_t cost = tokens * (sequence.num_cached + first + tokens);
       for (int64_t kv_head = 0; kv_head < cache.kv_heads; ++kv_head) {
-        tasks.push_back({&sequence, token, kv_head});
+        items.push_back({&sequence, kv_head, first, tokens, cost});
       }
     }
   }
+  std::stable_sort(items.begin(), items.end(),
+                   [](const Item& a, const Item& b) { return a.cost > b.cost; });
 
-  context.pool().run(static_cast<int64_t>(tasks.size()), [&](int64_t index) {
-    const Task& task = tasks[static_cast<size_t>(index)];
-    if (cache.dtype == DType::kF32) {
-      attend<float>(context, cache, *task.sequence, task.token, task.kv_head, q, q_stride, group,
-                    scale, out, heads);
-    } else {
-      attend<bf16>(context, cache, *task.sequence, task.token, task.kv_head, q, q_stride, group,
-                   scale, out, heads);
-    }
+  const cpu::Kernels& kernels = context.kernels();
+  context.pool().run(static_cast<int64_t>(items.size()), [&](int64_t index) {
+    const Item& item = items[static_cast<size_t>(index)];
+    const AttentionSequence& sequence = *item.sequence;
+    const int64_t row = sequence.first_token + item.first_token;
+
+    // Per-thread scratch, reused across items and steps.
+    thread_local std::vector<float> scratch;
+    scratch.resize(static_cast<size_t>(cpu::attention_scratch_size(item.tokens * group, head_dim)));
+
+    cpu::AttentionTile tile;
+    tile.q = q + row * q_stride + item.kv_head * group * head_dim;
+    tile.q_stride = q_stride;
+    tile.out = out + (row * heads + item.kv_head * group) * head_dim;
+    tile.out_stride = heads * head_dim;
+    tile.tokens = item.tokens;
+    tile.group = group;
+    tile.head_dim = head_dim;
+    tile.first_position = sequence.num_cached + item.first_token;
+    tile.scale = scale;
+    tile.k = cache.k;
+    tile.v = cache.v;
+    tile.bf16 = cache.dtype == DType::kBF16;
+    tile.pages = sequence.pages.data();
+    tile.page_size = cache.page_size;
+    tile.page_stride = cache.kv_heads * cache.page_size * head_dim;
+    tile.head_offset = item.kv_head * cache.page_size * head_dim;
+    tile.scratch = scratch.data();
+    kernels.attention(tile);
   });
 }
 

@@ -13,6 +13,36 @@ namespace {
 // costs a few microseconds, more than a small op takes.
 constexpr int64_t kMinParallelWork = 32 * 1024;
 
+// Rounds x to BF16 in the layout the context's linear_bf16 kernel reads, into the context's
+// scratch; null when that kernel reads FP32.
+const bf16* round_activations(Context& context, const float* x, int64_t rows, int64_t x_stride,
+                              int64_t in) {
+  const cpu::Kernels& kernels = context.kernels();
+  std::vector<bf16>& scratch = context.bf16_scratch();
+  switch (kernels.linear_bf16_input) {
+    case cpu::Bf16Activations::kFloat:
+      return nullptr;
+    case cpu::Bf16Activations::kRows:
+      scratch.resize(static_cast<size_t>(rows * in));
+      for (int64_t row = 0; row < rows; ++row) {
+        kernels.round_to_bf16(x + row * x_stride, scratch.data() + row * in, in);
+      }
+      return scratch.data();
+    case cpu::Bf16Activations::kTokenTiles: {
+      scratch.resize(static_cast<size_t>(cpu::token_tiles_size(rows, in)));
+      const int64_t groups = (rows + cpu::kTileTokens - 1) / cpu::kTileTokens;
+      const int64_t work_per_group = cpu::kTileTokens * in * 16;  // About 16 operations a value.
+      context.pool().parallel_for(groups, std::max<int64_t>(1, kMinParallelWork / work_per_group),
+                                  [&](int64_t begin, int64_t end) {
+                                    kernels.pack_token_tiles(x, x_stride, rows, in, begin, end,
+                                                             scratch.data());
+                                  });
+      return scratch.data();
+    }
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 void embedding(Context& context, const Tensor& table, std::span<const int32_t> ids, float* out) {
@@ -87,14 +117,7 @@ void linear(Context& context, const float* x, int64_t rows, int64_t x_stride,
     GLYPH_CHECK(weight.dtype == DType::kBF16, "linear weights must be F32 or BF16, not {}",
                 dtype_name(weight.dtype));
     kernel = kernels.linear_bf16;
-    if (kernels.linear_bf16_takes_bf16_x) {
-      std::vector<bf16>& scratch = context.bf16_scratch();
-      scratch.resize(static_cast<size_t>(rows * in));
-      for (int64_t row = 0; row < rows; ++row) {
-        kernels.round_to_bf16(x + row * x_stride, scratch.data() + row * in, in);
-      }
-      args.x_bf16 = scratch.data();
-    }
+    args.x_bf16 = round_activations(context, x, rows, x_stride, in);
   }
 
   // Split the output columns into blocks of whole kLinearColumnBlock units, about four per

@@ -6,6 +6,7 @@
 
 #include <cfloat>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <vector>
@@ -15,13 +16,21 @@
 namespace glyph::cpu {
 namespace {
 
-std::vector<SimdLevel> supported_levels() {
-  std::vector<SimdLevel> levels;
+// Every table this CPU can run, the AMX one included.
+std::vector<const cpu::Kernels*> supported_tables() {
+  std::vector<const cpu::Kernels*> tables;
   for (SimdLevel level : {SimdLevel::kScalar, SimdLevel::kAvx2, SimdLevel::kAvx512,
                           SimdLevel::kAvx512Bf16}) {
-    if (level <= best_simd_level()) levels.push_back(level);
+    if (level > best_simd_level()) continue;
+    switch (level) {
+      case SimdLevel::kScalar: tables.push_back(&scalar_kernels()); break;
+      case SimdLevel::kAvx2: tables.push_back(&avx2_kernels()); break;
+      case SimdLevel::kAvx512: tables.push_back(&avx512_kernels()); break;
+      case SimdLevel::kAvx512Bf16: tables.push_back(&avx512_bf16_kernels()); break;
+    }
   }
-  return levels;
+  if (amx_usable()) tables.push_back(&amx_bf16_kernels());
+  return tables;
 }
 
 std::vector<float> random_values(size_t count, std::mt19937& generator) {
@@ -31,10 +40,34 @@ std::vector<float> random_values(size_t count, std::mt19937& generator) {
   return values;
 }
 
-class Kernels : public ::testing::TestWithParam<SimdLevel> {
+class Kernels : public ::testing::TestWithParam<const cpu::Kernels*> {
  protected:
-  const cpu::Kernels& kernels() const { return kernels_for(GetParam()); }
+  const cpu::Kernels& kernels() const { return *GetParam(); }
 };
+
+// x rounded to BF16 in the layout kernels.linear_bf16 reads, or empty when it reads FP32.
+std::vector<bf16> bf16_activations(const cpu::Kernels& kernels, const std::vector<float>& x,
+                                   int64_t rows, int64_t x_stride, int64_t k) {
+  std::vector<bf16> result;
+  switch (kernels.linear_bf16_input) {
+    case Bf16Activations::kFloat:
+      break;
+    case Bf16Activations::kRows:
+      result.resize(static_cast<size_t>(rows * k));
+      for (int64_t r = 0; r < rows; ++r) {
+        for (int64_t i = 0; i < k; ++i) {
+          result[static_cast<size_t>(r * k + i)] = to_bf16(x[static_cast<size_t>(r * x_stride + i)]);
+        }
+      }
+      break;
+    case Bf16Activations::kTokenTiles:
+      result.resize(static_cast<size_t>(token_tiles_size(rows, k)));
+      kernels.pack_token_tiles(x.data(), x_stride, rows, k, 0, (rows + kTileTokens - 1) / kTileTokens,
+                               result.data());
+      break;
+  }
+  return result;
+}
 
 // Runs the linear kernel of kernels on W (F32 or BF16) and checks every output against a
 // double-precision sum of the same products. The allowed error is the recursive summation
@@ -51,13 +84,9 @@ void check_linear(const cpu::Kernels& kernels, bool bf16_weights, int64_t rows, 
     w_bf16[i] = to_bf16(w[i]);
     if (bf16_weights) w[i] = to_float(w_bf16[i]);
   }
-  std::vector<bf16> x_bf16(static_cast<size_t>(rows * k));
-  const bool rounds_x = bf16_weights && kernels.linear_bf16_takes_bf16_x;
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t i = 0; i < k; ++i) {
-      x_bf16[static_cast<size_t>(r * k + i)] = to_bf16(x[static_cast<size_t>(r * x_stride + i)]);
-    }
-  }
+  const bool rounds_x = bf16_weights && kernels.linear_bf16_input != Bf16Activations::kFloat;
+  const std::vector<bf16> x_bf16 =
+      rounds_x ? bf16_activations(kernels, x, rows, x_stride, k) : std::vector<bf16>();
 
   std::vector<float> y(static_cast<size_t>(rows * y_stride), std::nanf(""));
   LinearArgs args;
@@ -81,8 +110,8 @@ void check_linear(const cpu::Kernels& kernels, bool bf16_weights, int64_t rows, 
       double sum = bias[static_cast<size_t>(c)];
       double magnitude = std::abs(sum);
       for (int64_t i = 0; i < k; ++i) {
-        const double xi = rounds_x ? to_float(x_bf16[static_cast<size_t>(r * k + i)])
-                                   : x[static_cast<size_t>(r * x_stride + i)];
+        const float xi_float = x[static_cast<size_t>(r * x_stride + i)];
+        const double xi = rounds_x ? to_float(to_bf16(xi_float)) : xi_float;
         const double product = xi * w[static_cast<size_t>(c * k + i)];
         sum += product;
         magnitude += std::abs(product);
@@ -96,7 +125,7 @@ void check_linear(const cpu::Kernels& kernels, bool bf16_weights, int64_t rows, 
 
 TEST_P(Kernels, LinearF32) {
   std::mt19937 generator(1);
-  for (int64_t rows : {1, 2, 3, 4, 5, 9}) {
+  for (int64_t rows : {1, 2, 3, 4, 5, 9, 17, 33}) {
     for (int64_t k : {1, 7, 16, 31, 32, 33, 100, 257}) {
       for (int64_t n : {1, 3, 16, 17, 40}) check_linear(kernels(), false, rows, k, n, generator);
     }
@@ -105,9 +134,71 @@ TEST_P(Kernels, LinearF32) {
 
 TEST_P(Kernels, LinearBf16) {
   std::mt19937 generator(2);
-  for (int64_t rows : {1, 2, 3, 4, 5, 9}) {
+  for (int64_t rows : {1, 2, 3, 4, 5, 9, 17, 33}) {
     for (int64_t k : {1, 7, 16, 31, 32, 33, 100, 257}) {
       for (int64_t n : {1, 3, 16, 17, 40}) check_linear(kernels(), true, rows, k, n, generator);
+    }
+  }
+}
+
+// y for rows [first, first + count) of x, computed by one call per column range in splits.
+std::vector<float> linear_rows(const cpu::Kernels& kernels, bool bf16_weights,
+                               const std::vector<float>& x, int64_t x_stride, int64_t first,
+                               int64_t count, int64_t k, const void* weight,
+                               const std::vector<float>& bias, int64_t n,
+                               const std::vector<int64_t>& splits) {
+  const std::vector<float> rows(x.begin() + first * x_stride, x.begin() + (first + count) * x_stride);
+  const std::vector<bf16> x_bf16 = bf16_weights ? bf16_activations(kernels, rows, count, x_stride, k)
+                                                : std::vector<bf16>();
+  std::vector<float> y(static_cast<size_t>(count * n));
+  LinearArgs args;
+  args.x = rows.data();
+  args.x_stride = x_stride;
+  args.x_bf16 = x_bf16.empty() ? nullptr : x_bf16.data();
+  args.weight = weight;
+  args.bias = bias.data();
+  args.y = y.data();
+  args.y_stride = n;
+  args.rows = count;
+  args.k = k;
+  auto kernel = bf16_weights ? kernels.linear_bf16 : kernels.linear_f32;
+  int64_t begin = 0;
+  for (int64_t end : splits) {
+    kernel(args, begin, end);
+    begin = end;
+  }
+  return y;
+}
+
+// Batch invariance of the linear kernels: a row's outputs are bit-identical whether it is
+// computed alone, with 36 others, at any place among them, or with the columns split
+// differently across calls (as across threads).
+TEST_P(Kernels, LinearRowsIndependentOfBatch) {
+  std::mt19937 generator(5);
+  const int64_t rows = 37, k = 300, n = 70, x_stride = k + 1;
+  const std::vector<float> x = random_values(static_cast<size_t>(rows * x_stride), generator);
+  const std::vector<float> w = random_values(static_cast<size_t>(n * k), generator);
+  const std::vector<float> bias = random_values(static_cast<size_t>(n), generator);
+  std::vector<bf16> w_bf16(w.size());
+  for (size_t i = 0; i < w.size(); ++i) w_bf16[i] = to_bf16(w[i]);
+
+  for (bool bf16_weights : {false, true}) {
+    const void* weight = bf16_weights ? static_cast<const void*>(w_bf16.data()) : w.data();
+    const std::vector<float> together =
+        linear_rows(kernels(), bf16_weights, x, x_stride, 0, rows, k, weight, bias, n, {n});
+    const std::vector<float> middle =
+        linear_rows(kernels(), bf16_weights, x, x_stride, 5, 20, k, weight, bias, n, {16, 48, n});
+    for (int64_t r = 0; r < rows; ++r) {
+      const std::vector<float> alone =
+          linear_rows(kernels(), bf16_weights, x, x_stride, r, 1, k, weight, bias, n, {32, n});
+      ASSERT_EQ(std::memcmp(alone.data(), together.data() + r * n, static_cast<size_t>(n) * 4), 0)
+          << (bf16_weights ? "BF16" : "F32") << " weights, row " << r << " alone";
+      if (r >= 5 && r < 25) {
+        ASSERT_EQ(std::memcmp(middle.data() + (r - 5) * n, together.data() + r * n,
+                              static_cast<size_t>(n) * 4),
+                  0)
+            << (bf16_weights ? "BF16" : "F32") << " weights, row " << r << " of rows 5..24";
+      }
     }
   }
 }
@@ -165,14 +256,19 @@ TEST_P(Kernels, RoundToBf16MatchesScalar) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Levels, Kernels, ::testing::ValuesIn(supported_levels()),
-                         [](const ::testing::TestParamInfo<SimdLevel>& info) {
-                           return std::string(simd_level_name(info.param));
+INSTANTIATE_TEST_SUITE_P(Tables, Kernels, ::testing::ValuesIn(supported_tables()),
+                         [](const ::testing::TestParamInfo<const cpu::Kernels*>& info) {
+                           return std::string(info.param->name);
                          });
 
 TEST(KernelsFor, RejectsLevelAboveCpu) {
   if (best_simd_level() == SimdLevel::kAvx512Bf16) GTEST_SKIP() << "this CPU has every level";
   EXPECT_THROW(kernels_for(SimdLevel::kAvx512Bf16), Error);
+}
+
+TEST(KernelsFor, PicksAmxWhereUsable) {
+  if (best_simd_level() < SimdLevel::kAvx512Bf16) GTEST_SKIP() << "this CPU lacks avx512_bf16";
+  EXPECT_STREQ(kernels_for(SimdLevel::kAvx512Bf16).name, amx_usable() ? "amx_bf16" : "avx512_bf16");
 }
 
 }  // namespace

@@ -166,7 +166,21 @@ struct GreedyResult {
   std::vector<float> prompt_logits;  // Logits after the last prompt token.
   // With forced tokens: at each step, the maximum logit minus the forced token's logit.
   std::vector<float> forced_margins;
+  // A hash of the bits of each step's logits, to compare whole runs bit for bit.
+  std::vector<uint64_t> logit_hashes;
 };
+
+// FNV-1a over 32-bit words rather than bytes: four times faster, and as good at telling two
+// logit vectors apart.
+inline uint64_t hash_bits(const float* values, int64_t count) {
+  uint64_t hash = 0xcbf29ce484222325ull;
+  for (int64_t i = 0; i < count; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, values + i, sizeof(bits));
+    hash = (hash ^ bits) * 0x100000001b3ull;
+  }
+  return hash;
+}
 
 struct GreedyOptions {
   int32_t page_size = 16;
@@ -264,6 +278,7 @@ inline std::vector<GreedyResult> run_greedy(TextModel& model,
       if (!slices[i].want_logits) continue;
       const float* values = logits.data() + static_cast<int64_t>(row++) * vocab;
       if (results[r].tokens.empty()) results[r].prompt_logits.assign(values, values + vocab);
+      results[r].logit_hashes.push_back(hash_bits(values, vocab));
       const int32_t best = argmax(values, vocab);
       if (!requests[r].forced.empty()) {
         const int32_t forced = requests[r].forced[results[r].tokens.size()];

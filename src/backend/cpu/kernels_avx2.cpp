@@ -108,6 +108,63 @@ void axpy(float alpha, const T* x, float* y, int64_t n) {
   for (; i < n; ++i) y[i] += alpha * scalar(x[i]);
 }
 
+// The inner loops of attention_portable.h. Scores: the 16 keys in two vectors, with separate
+// sums for even and odd d (added at the end) so that four FMA chains overlap.
+void score_keys(const float* query, const float* key_columns, int64_t head_dim, float* scores) {
+  __m256 even_low = _mm256_setzero_ps();
+  __m256 even_high = _mm256_setzero_ps();
+  __m256 odd_low = _mm256_setzero_ps();
+  __m256 odd_high = _mm256_setzero_ps();
+  int64_t d = 0;
+  for (; d + 2 <= head_dim; d += 2) {
+    const __m256 q_even = _mm256_set1_ps(query[d]);
+    const __m256 q_odd = _mm256_set1_ps(query[d + 1]);
+    even_low = _mm256_fmadd_ps(q_even, _mm256_loadu_ps(key_columns + d * 16), even_low);
+    even_high = _mm256_fmadd_ps(q_even, _mm256_loadu_ps(key_columns + d * 16 + 8), even_high);
+    odd_low = _mm256_fmadd_ps(q_odd, _mm256_loadu_ps(key_columns + d * 16 + 16), odd_low);
+    odd_high = _mm256_fmadd_ps(q_odd, _mm256_loadu_ps(key_columns + d * 16 + 24), odd_high);
+  }
+  if (d < head_dim) {
+    const __m256 q_even = _mm256_set1_ps(query[d]);
+    even_low = _mm256_fmadd_ps(q_even, _mm256_loadu_ps(key_columns + d * 16), even_low);
+    even_high = _mm256_fmadd_ps(q_even, _mm256_loadu_ps(key_columns + d * 16 + 8), even_high);
+  }
+  _mm256_storeu_ps(scores, _mm256_add_ps(even_low, odd_low));
+  _mm256_storeu_ps(scores + 8, _mm256_add_ps(even_high, odd_high));
+}
+
+// Four vectors of 32 dimensions at a time, then single vectors, then single FMAs for a
+// head_dim that is not a multiple of 8.
+void scale_and_accumulate(float* accumulator, float rescale, const float* weights,
+                          const float* values, int64_t visible, int64_t head_dim) {
+  const __m256 factor = _mm256_set1_ps(rescale);
+  int64_t d = 0;
+  for (; d + 32 <= head_dim; d += 32) {
+    __m256 sums[4];
+    for (int c = 0; c < 4; ++c) sums[c] = _mm256_mul_ps(_mm256_loadu_ps(accumulator + d + 8 * c), factor);
+    for (int64_t j = 0; j < visible; ++j) {
+      const __m256 weight = _mm256_set1_ps(weights[j]);
+      const float* value = values + j * head_dim + d;
+      for (int c = 0; c < 4; ++c) sums[c] = _mm256_fmadd_ps(weight, _mm256_loadu_ps(value + 8 * c), sums[c]);
+    }
+    for (int c = 0; c < 4; ++c) _mm256_storeu_ps(accumulator + d + 8 * c, sums[c]);
+  }
+  for (; d + 8 <= head_dim; d += 8) {
+    __m256 sum = _mm256_mul_ps(_mm256_loadu_ps(accumulator + d), factor);
+    for (int64_t j = 0; j < visible; ++j) {
+      sum = _mm256_fmadd_ps(_mm256_set1_ps(weights[j]), _mm256_loadu_ps(values + j * head_dim + d), sum);
+    }
+    _mm256_storeu_ps(accumulator + d, sum);
+  }
+  for (; d < head_dim; ++d) {
+    float sum = accumulator[d] * rescale;
+    for (int64_t j = 0; j < visible; ++j) sum = __builtin_fmaf(weights[j], values[j * head_dim + d], sum);
+    accumulator[d] = sum;
+  }
+}
+
+#include "backend/cpu/attention_portable.h"
+
 // Round to nearest even on the integer bits, as glyph::to_bf16; NaN inputs keep a quiet NaN.
 void round_to_bf16(const float* x, bf16* y, int64_t n) {
   const __m256i lowest_bit_mask = _mm256_set1_epi32(1);
@@ -141,14 +198,16 @@ const Kernels& avx2_kernels() {
   // Aggregate initialisation, so no constructor is compiled with AVX2 instructions.
   static const Kernels table{
       .level = SimdLevel::kAvx2,
+      .name = "avx2",
       .linear_f32 = linear_f32,
       .linear_bf16 = linear_bf16,
-      .linear_bf16_takes_bf16_x = false,
+      .linear_bf16_input = Bf16Activations::kFloat,
       .dot_f32 = dot<float>,
       .dot_bf16 = dot<bf16>,
       .axpy_f32 = axpy<float>,
       .axpy_bf16 = axpy<bf16>,
       .round_to_bf16 = round_to_bf16,
+      .attention = attention_portable,
   };
   return table;
 }

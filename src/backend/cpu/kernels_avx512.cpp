@@ -1,6 +1,8 @@
-// AVX-512 kernels, in two tables. avx512 (F, BW, VL, DQ) widens BF16 weights to FP32 like the
+// AVX-512 kernels, in three tables. avx512 (F, BW, VL, DQ) widens BF16 weights to FP32 like the
 // AVX2 kernels. avx512_bf16 multiplies BF16 weights by activations rounded to BF16 with
-// VDPBF16PS, which accumulates the products in FP32.
+// VDPBF16PS, which accumulates the products in FP32. amx_bf16 is avx512_bf16 with the AMX
+// linear kernel of linear_amx_avx512.cpp for BF16 weights. All three share the attention of
+// attention_avx512.cpp.
 // GCC 12's AVX-512 headers build placeholder vectors as `__m512 __Y = __Y;`
 // (_mm512_undefined_ps and friends), which -Wuninitialized reports at every inlined use.
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -12,6 +14,7 @@
 #include <utility>
 
 #include "backend/cpu/kernels.h"
+#include "backend/cpu/kernels_internal.h"
 
 namespace glyph::cpu {
 
@@ -170,14 +173,16 @@ void round_to_bf16(const float* x, bf16* y, int64_t n) {
 const Kernels& avx512_kernels() {
   static const Kernels table{
       .level = SimdLevel::kAvx512,
+      .name = "avx512",
       .linear_f32 = linear_f32,
       .linear_bf16 = linear_bf16_widening,
-      .linear_bf16_takes_bf16_x = false,
+      .linear_bf16_input = Bf16Activations::kFloat,
       .dot_f32 = dot<float>,
       .dot_bf16 = dot<bf16>,
       .axpy_f32 = axpy<float>,
       .axpy_bf16 = axpy<bf16>,
       .round_to_bf16 = round_to_bf16,
+      .attention = internal::attention_avx512,
   };
   return table;
 }
@@ -185,14 +190,34 @@ const Kernels& avx512_kernels() {
 const Kernels& avx512_bf16_kernels() {
   static const Kernels table{
       .level = SimdLevel::kAvx512Bf16,
+      .name = "avx512_bf16",
       .linear_f32 = linear_f32,
       .linear_bf16 = linear_bf16_dot,
-      .linear_bf16_takes_bf16_x = true,
+      .linear_bf16_input = Bf16Activations::kRows,
       .dot_f32 = dot<float>,
       .dot_bf16 = dot<bf16>,
       .axpy_f32 = axpy<float>,
       .axpy_bf16 = axpy<bf16>,
       .round_to_bf16 = round_to_bf16,
+      .attention = internal::attention_avx512,
+  };
+  return table;
+}
+
+const Kernels& amx_bf16_kernels() {
+  static const Kernels table{
+      .level = SimdLevel::kAvx512Bf16,
+      .name = "amx_bf16",
+      .linear_f32 = linear_f32,
+      .linear_bf16 = internal::linear_bf16_amx,
+      .linear_bf16_input = Bf16Activations::kTokenTiles,
+      .pack_token_tiles = internal::pack_token_tiles_avx512,
+      .dot_f32 = dot<float>,
+      .dot_bf16 = dot<bf16>,
+      .axpy_f32 = axpy<float>,
+      .axpy_bf16 = axpy<bf16>,
+      .round_to_bf16 = round_to_bf16,
+      .attention = internal::attention_avx512,
   };
   return table;
 }

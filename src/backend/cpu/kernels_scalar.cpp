@@ -3,6 +3,7 @@
 #include <type_traits>
 
 #include "backend/cpu/kernels.h"
+#include "backend/cpu/kernels_internal.h"
 #include "core/error.h"
 
 namespace glyph::cpu {
@@ -63,14 +64,16 @@ const Kernels& scalar_kernels() {
   static const Kernels table = [] {
     Kernels kernels;
     kernels.level = SimdLevel::kScalar;
+    kernels.name = "scalar";
     kernels.linear_f32 = linear<float>;
     kernels.linear_bf16 = linear<bf16>;
-    kernels.linear_bf16_takes_bf16_x = false;
+    kernels.linear_bf16_input = Bf16Activations::kFloat;
     kernels.dot_f32 = dot_f32;
     kernels.dot_bf16 = dot_bf16;
     kernels.axpy_f32 = axpy_f32;
     kernels.axpy_bf16 = axpy_bf16;
     kernels.round_to_bf16 = round_to_bf16;
+    kernels.attention = internal::attention_scalar;
     return kernels;
   }();
   return table;
@@ -86,9 +89,14 @@ const Kernels& kernels_for(SimdLevel level) {
     case SimdLevel::kScalar: return scalar_kernels();
     case SimdLevel::kAvx2: return avx2_kernels();
     case SimdLevel::kAvx512: return avx512_kernels();
-    case SimdLevel::kAvx512Bf16: return avx512_bf16_kernels();
+    case SimdLevel::kAvx512Bf16: return amx_usable() ? amx_bf16_kernels() : avx512_bf16_kernels();
   }
   return scalar_kernels();
+}
+
+bool amx_usable() {
+  const CpuFeatures& cpu = cpu_features();
+  return best_simd_level() >= SimdLevel::kAvx512Bf16 && cpu.amx_tile && cpu.amx_bf16;
 }
 
 }  // namespace glyph::cpu
