@@ -110,6 +110,11 @@ struct HttpServer::Impl {
   void register_routes() {
     server.set_pre_routing_handler(
         [this](const httplib::Request& request, httplib::Response& response) {
+          // Debian's httplib gzips replies when the client accepts it, and a
+          // gzip stream holds SSE chunks back until it ends. SGLang (uvicorn)
+          // sends replies uncompressed, so drop the header. The Request is the
+          // server's own non-const object, which makes the cast safe.
+          const_cast<httplib::Request&>(request).headers.erase("Accept-Encoding");
           return check_api_key(request, response);
         });
     // Unknown routes get FastAPI's body; errors set by the routes keep theirs.

@@ -224,3 +224,12 @@ def test_flush_cache_then_metrics(native_server):
 
 def test_metrics_absent_without_flag(server):
     assert requests.get(f"{server.base_url}/metrics", timeout=30).status_code == 404
+
+
+def test_stream_is_not_compressed(native_server):
+    # A gzip stream would hold every SSE chunk back until the reply ends.
+    reply = requests.post(f"{native_server.base_url}/generate", json={
+        "text": "hi", "stream": True, "sampling_params": {"max_new_tokens": 3}},
+        headers={"Accept-Encoding": "gzip"}, stream=True, timeout=60)
+    assert "Content-Encoding" not in reply.headers
+    assert read_sse(reply)[-1]["meta_info"]["finish_reason"] is not None
