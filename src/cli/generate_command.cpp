@@ -100,6 +100,7 @@ int run_generate(const GenerateOptions& options) {
       if (event.finish_reason == engine::FinishReason::kNone) continue;
 
       std::fputc('\n', stdout);
+      std::fflush(stdout);
       log::info("Finished ({}): {} prompt tokens, {} generated tokens",
                 engine::to_string(event.finish_reason), event.prompt_tokens,
                 event.completion_tokens);

@@ -33,7 +33,21 @@ CLI::Validator chunk_size_check() {
         if (CLI::PositiveNumber(value).empty()) return {};
         return "must be a positive token count, or -1 to disable chunking; got " + value;
       },
-      "TOKENS");
+      "");
+}
+
+// Accepts whole numbers above zero, with a message that says so (CLI11's
+// own PositiveNumber prints the range up to the largest double).
+CLI::Validator positive_integer() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        if (!value.empty() && value.find_first_not_of("0123456789") == std::string::npos &&
+            value.find_first_not_of('0') != std::string::npos) {
+          return {};
+        }
+        return "must be a positive whole number; got " + value;
+      },
+      "");
 }
 
 // Blocks SIGINT and SIGTERM in this thread and every thread it starts later,
@@ -57,7 +71,7 @@ void add_model_flags(CLI::App& command, server::ServeOptions& options) {
                      "Tokenizer directory (default: the model path)");
   command.add_option("--context-length", options.context_length,
                      "Context length in tokens (default: the model's max_position_embeddings)")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_integer());
   command.add_option("--chat-template", options.chat_template,
                      "Jinja chat template file that replaces the model's own template")
       ->check(CLI::ExistingFile);
@@ -99,23 +113,23 @@ void add_serve_flags(CLI::App& command, server::ServeOptions& options) {
       ->check(CLI::IsMember({"glm45", "glm"}));
 
   command.add_option("--tp-size,--tp", options.tp_size, "Tensor parallel size")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_integer())
       ->capture_default_str();
   command.add_option("--mem-fraction-static", options.mem_fraction_static,
                      "Fraction of memory for the KV cache (default: the backend's choice)")
       ->check(CLI::Range(0.0, 1.0));
   command.add_option("--max-total-tokens", options.max_total_tokens,
                      "KV cache size in tokens (default: sized from memory)")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_integer());
   command.add_option("--chunked-prefill-size", options.chunked_prefill_size,
                      "Prompt tokens per prefill step; -1 disables chunking")
       ->check(chunk_size_check());
   command.add_option("--max-running-requests", options.max_running_requests,
                      "Maximum number of requests decoding at once")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_integer());
   command.add_option("--max-queued-requests", options.max_queued_requests,
                      "Maximum number of waiting requests; more get HTTP 503")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_integer());
   command.add_option("--page-size", options.page_size, "Tokens per KV cache page")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();

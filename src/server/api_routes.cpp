@@ -272,8 +272,7 @@ HttpReply ApiRoutes::tokenize(const std::string& body) const {
     response["tokens"] = ids;
     response["count"] = ids.size();
   }
-  const int64_t max_length = stack_.tokenizer_settings.model_max_length;
-  response["max_model_len"] = max_length > 0 ? max_length : stack_.engine->context_length();
+  response["max_model_len"] = stack_.engine->context_length();
   return json_reply(response);
 }
 

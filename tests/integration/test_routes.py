@@ -42,7 +42,7 @@ def test_tokenize_detokenize_round_trip(server):
     tokenized = requests.post(f"{server.base_url}/v1/tokenize", json={"prompt": text},
                               timeout=30).json()
     assert tokenized["count"] == len(tokenized["tokens"]) > 0
-    assert tokenized["max_model_len"] == 131072  # tokenizer_config.json's model_max_length.
+    assert tokenized["max_model_len"] == 4096  # The served context length (--context-length).
     assert 151336 in tokenized["tokens"]  # <|user|> is one added token.
     detokenized = requests.post(f"{server.base_url}/v1/detokenize",
                                 json={"tokens": tokenized["tokens"],
