@@ -149,7 +149,10 @@ struct OutputAccumulator {
   bool finished() const { return last.finish_reason != engine::FinishReason::kNone; }
 };
 
-// Waits for every event of a request; a failure inside the engine becomes a 500.
+// Waits for every event of a request.
+// NOTE: a non-streaming request runs to its end even when the client has
+// gone, because nothing is written before the reply is complete, so the
+// server does not see the closed connection until then.
 void drain(engine::OutputChannel& channel, OutputAccumulator& output, bool return_logprob) {
   while (!output.finished()) {
     for (engine::OutputEvent& event : channel.wait()) output.add(event, return_logprob);
