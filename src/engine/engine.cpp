@@ -61,8 +61,8 @@ std::vector<OutputEvent> OutputChannel::wait() {
   return events;
 }
 
-// A request inside the scheduler. tokens holds the prompt and then every
-// generated token; the KV of tokens [0, num_cached) is in pages.
+// A request inside the scheduler. tokens contains the prompt and then every
+// generated token, and the KV of tokens [0, num_cached) is in pages.
 struct Engine::Request {
   Request(GenerateRequest input_request, uint64_t seed, const text::Tokenizer& tokenizer)
       : input(std::move(input_request)),
@@ -126,8 +126,8 @@ Engine::Engine(std::unique_ptr<model::TextModel> model,
                                                  : text.max_position_embeddings;
   page_size_ = std::max(1, options_.kv_page_size);
 
-  // An explicit token count wins; else a share of memory, capped at four
-  // full contexts so a small model does not take gigabytes it cannot use.
+  // An explicit token count wins. Otherwise the pool takes a share of memory,
+  // capped at four full contexts so a small model does not take gigabytes it cannot use.
   int64_t pool_tokens = options_.max_total_tokens;
   if (pool_tokens <= 0) {
     const double fraction =
