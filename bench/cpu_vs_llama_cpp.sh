@@ -73,6 +73,7 @@ die() { log "error: $*"; exit 1; }
 record_command() {
   local line
   line=$(printf '%q ' "$@")
+  line=${line% }
   line=${line//$REPO\//}
   line=${line//$REPO/.}
   grep -qxF -- "$line" "$COMMANDS" 2>/dev/null || printf '%s\n' "$line" >>"$COMMANDS"
@@ -215,7 +216,9 @@ measure_copy_bandwidth() {
   local engine=$1 round=$2 output load
   load=$(cut -d' ' -f1 /proc/loadavg)
   record_result "$engine" loadavg1 "$round" "$load" "{}"
-  output=$("$COPY_BANDWIDTH" --threads "$THREADS" --passes 20)
+  local cmd=("$COPY_BANDWIDTH" --threads "$THREADS" --passes 20)
+  record_command "${cmd[@]}"
+  output=$("${cmd[@]}")
   record_result "$engine" copy_gbps "$round" "$(jq .copy_gbps <<<"$output")" "$output"
   record_result "$engine" read_gbps "$round" "$(jq .read_gbps <<<"$output")" "$output"
 }
