@@ -46,26 +46,6 @@ Json model_card(const std::string& name, int64_t created, int32_t context_length
   return card;
 }
 
-// Token ids from a detokenize request, checked against the vocabulary.
-std::vector<int32_t> read_token_ids(const Json& list, const std::string& path,
-                                    int32_t vocab_size) {
-  std::vector<int32_t> ids;
-  for (size_t i = 0; i < list.size(); ++i) {
-    const Json& id = list[i];
-    if (!id.is_number_integer() && !id.is_number_unsigned()) {
-      throw_bad_request(fmt::format("{}[{}] must be a token id (an integer), got {}", path, i,
-                                    quote_json_value(id)));
-    }
-    const int64_t value = id.get<int64_t>();
-    if (value < 0 || value >= vocab_size) {
-      throw_bad_request(fmt::format("{}[{}] is {}, which is not a token id in [0, {}]", path, i,
-                                    value, vocab_size - 1));
-    }
-    ids.push_back(static_cast<int32_t>(value));
-  }
-  return ids;
-}
-
 std::atomic<uint64_t> next_request_number{0};
 
 // tool_choice "required" and a named tool are enforced by the tool-call

@@ -43,23 +43,10 @@ struct PromptInput {
   ChatRequest sampling;  // Only the sampling fields are used.
 };
 
+// Reads a prompt's token ids; unlike detokenize, a prompt may not be empty.
 std::vector<int32_t> read_input_ids(const Json& list, const std::string& path,
                                     int32_t vocab_size) {
-  std::vector<int32_t> ids;
-  ids.reserve(list.size());
-  for (size_t i = 0; i < list.size(); ++i) {
-    const Json& id = list[i];
-    if (!id.is_number_integer() && !id.is_number_unsigned()) {
-      throw_bad_request(fmt::format("{}[{}] must be a token id (an integer), got {}", path, i,
-                                    quote_json_value(id)));
-    }
-    const int64_t value = id.get<int64_t>();
-    if (value < 0 || value >= vocab_size) {
-      throw_bad_request(fmt::format("{}[{}] is {}, which is not a token id in [0, {}]", path, i,
-                                    value, vocab_size - 1));
-    }
-    ids.push_back(static_cast<int32_t>(value));
-  }
+  std::vector<int32_t> ids = read_token_ids(list, path, vocab_size);
   if (ids.empty()) throw_bad_request(fmt::format("{} is empty; send at least one token", path));
   return ids;
 }

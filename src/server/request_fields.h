@@ -21,6 +21,10 @@ std::string describe_json_type(const Json& value);
 // A short rendering of value for error messages, cut after about 60 characters.
 std::string quote_json_value(const Json& value);
 
+// Reads a list of token ids, each checked to be in [0, vocab_size). path
+// names the list in error messages. Throws ApiError(400).
+std::vector<int32_t> read_token_ids(const Json& list, const std::string& path, int32_t vocab_size);
+
 // Reads fields of one JSON object; path prefixes field names in messages,
 // e.g. "messages[2]." gives "messages[2].role".
 class FieldReader {
