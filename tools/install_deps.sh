@@ -8,7 +8,9 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
   build-essential cmake pkg-config \
   nlohmann-json3-dev libcpp-httplib-dev libpcre2-dev libcli11-dev libspdlog-dev libfmt-dev \
-  libgtest-dev libssl-dev zlib1g-dev python3 python3-pip >/dev/null
+  libgtest-dev libssl-dev zlib1g-dev python3 python3-pip \
+  libpng-dev libjpeg-dev libwebp-dev libgif-dev libfreetype-dev libharfbuzz-dev \
+  fonts-dejavu-core fonts-noto-cjk >/dev/null
 
 # The integration tests drive the server with the official OpenAI client.
 python3 -m pip install -q --disable-pip-version-check "openai>=1.40" "pytest>=7" "requests>=2.28"
