@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -30,6 +31,28 @@ size_t physical_memory_bytes() {
 
 int32_t pages_for(int32_t tokens, int32_t page_size) {
   return (tokens + page_size - 1) / page_size;
+}
+
+// The server builds these from images; a mismatch is a glyph bug.
+void check_multimodal_inputs(const GenerateRequest& input, int32_t hidden_size) {
+  const auto prompt_tokens = static_cast<int64_t>(input.prompt.size());
+  if (!input.positions.empty() && static_cast<int64_t>(input.positions.size()) != prompt_tokens * 3) {
+    throw_error(ErrorKind::kInternal, "{} positions for {} prompt tokens; each needs (t, h, w)",
+                input.positions.size(), prompt_tokens);
+  }
+  int64_t next_free = 0;
+  for (const PromptEmbeddings& run : input.embeddings) {
+    const bool in_prompt = run.offset >= next_free && run.count > 0 &&
+                           int64_t{run.offset} + run.count <= prompt_tokens;
+    if (!in_prompt || !run.rows ||
+        run.rows->size() != static_cast<size_t>(run.count) * static_cast<size_t>(hidden_size)) {
+      throw_error(ErrorKind::kInternal,
+                  "prompt embeddings for tokens [{}, {}) do not fit a prompt of {} tokens with "
+                  "{} values per row",
+                  run.offset, int64_t{run.offset} + run.count, prompt_tokens, hidden_size);
+    }
+    next_free = int64_t{run.offset} + run.count;
+  }
 }
 
 }  // namespace
@@ -72,7 +95,38 @@ struct Engine::Request {
         prompt_tokens(static_cast<int32_t>(input.prompt.size())),
         sampler(input.sampling, input.sampling.seed.value_or(seed), input.prompt),
         detokenizer(tokenizer, input.sampling.skip_special_tokens),
-        stop_strings(input.sampling.stop, input.sampling.no_stop_trim) {}
+        stop_strings(input.sampling.stop, input.sampling.no_stop_trim) {
+    if (!input.positions.empty()) {
+      const int32_t largest = *std::max_element(input.positions.begin(), input.positions.end());
+      rope_delta = largest + 1 - prompt_tokens;
+    }
+    if (!input.embeddings.empty()) {
+      embedding_rows.assign(input.prompt.size(), nullptr);
+      for (const PromptEmbeddings& run : input.embeddings) {
+        const size_t width = run.rows->size() / static_cast<size_t>(run.count);
+        for (int32_t i = 0; i < run.count; ++i) {
+          embedding_rows[static_cast<size_t>(run.offset + i)] = run.rows->data() + i * width;
+        }
+      }
+    }
+  }
+
+  // M-RoPE components of token `index`, prompt or generated.
+  std::array<int32_t, 3> position(int32_t index) const {
+    if (index < prompt_tokens && !input.positions.empty()) {
+      const auto base = static_cast<size_t>(index) * 3;
+      return {input.positions[base], input.positions[base + 1], input.positions[base + 2]};
+    }
+    const int32_t position = index + rope_delta;
+    return {position, position, position};
+  }
+
+  // The row replacing token `index`'s embedding, or nullptr.
+  const float* embedding_row(int32_t index) const {
+    return index < static_cast<int32_t>(embedding_rows.size())
+               ? embedding_rows[static_cast<size_t>(index)]
+               : nullptr;
+  }
 
   GenerateRequest input;
   std::shared_ptr<OutputChannel> channel;
@@ -89,6 +143,8 @@ struct Engine::Request {
   std::chrono::steady_clock::time_point arrival = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_token_time;
   std::vector<int32_t> pages;
+  int32_t rope_delta = 0;
+  std::vector<const float*> embedding_rows;  // Per prompt token; empty without embeddings.
   Sampler sampler;
   text::IncrementalDetokenizer detokenizer;
   StopStringMatcher stop_strings;
@@ -105,6 +161,7 @@ struct Engine::SchedulerState {
   // Buffers reused across steps.
   std::vector<int32_t> batch_tokens;
   std::vector<int32_t> batch_positions;
+  std::vector<const float*> batch_embeddings;
   std::vector<model::SequenceSlice> slices;
   std::vector<float> logits;
 };
@@ -181,6 +238,7 @@ std::shared_ptr<OutputChannel> Engine::submit(GenerateRequest input) {
     throw_error(ErrorKind::kInternal, "cache_key has {} entries for {} prompt tokens",
                 input.cache_key.size(), input.prompt.size());
   }
+  check_multimodal_inputs(input, model_->config().text.hidden_size);
 
   std::lock_guard lock(submit_mutex_);
   if (stopping_) throw_error(ErrorKind::kUnavailable, "the server is shutting down");
@@ -417,7 +475,11 @@ bool Engine::run_step() {
   // Lay the batch out token-major.
   state.batch_tokens.clear();
   state.batch_positions.clear();
+  state.batch_embeddings.clear();
   state.slices.clear();
+  const bool any_embeddings = std::any_of(plan.begin(), plan.end(), [](const auto& entry) {
+    return !entry.first->embedding_rows.empty();
+  });
   for (auto& [request, count] : plan) {
     model::SequenceSlice slice;
     slice.batch_offset = static_cast<int32_t>(state.batch_tokens.size());
@@ -427,15 +489,17 @@ bool Engine::run_step() {
     slice.want_logits = request->num_cached + count == static_cast<int32_t>(request->tokens.size());
     state.slices.push_back(slice);
     for (int32_t i = 0; i < count; ++i) {
-      const int32_t position = request->num_cached + i;
-      state.batch_tokens.push_back(request->tokens[position]);
-      // Text positions are equal in all three M-RoPE components.
-      state.batch_positions.insert(state.batch_positions.end(), 3, position);
+      const int32_t index = request->num_cached + i;
+      state.batch_tokens.push_back(request->tokens[index]);
+      const std::array<int32_t, 3> position = request->position(index);
+      state.batch_positions.insert(state.batch_positions.end(), position.begin(), position.end());
+      if (any_embeddings) state.batch_embeddings.push_back(request->embedding_row(index));
     }
   }
   model::Batch batch;
   batch.tokens = state.batch_tokens;
   batch.positions = state.batch_positions;
+  batch.input_embeddings = state.batch_embeddings;
   batch.sequences = state.slices;
   model_->forward(batch, state.logits);
 

@@ -68,11 +68,26 @@ class OutputChannel {
   std::atomic<bool> cancelled_{false};
 };
 
+// Rows that replace the embeddings of a run of prompt tokens: an image's
+// vision output in place of its <|image|> placeholders.
+struct PromptEmbeddings {
+  int32_t offset = 0;  // First prompt token replaced.
+  int32_t count = 0;   // Tokens replaced.
+  std::shared_ptr<const std::vector<float>> rows;  // FP32 [count, hidden_size].
+};
+
 struct GenerateRequest {
   std::string id;  // For logs.
   std::vector<int32_t> prompt;
   // Prefix-cache keys, one per prompt token; empty means the prompt itself.
+  // Image placeholders get keys derived from the image's content, so that
+  // prompts with different images never share KV.
   std::vector<int32_t> cache_key;
+  std::vector<PromptEmbeddings> embeddings;  // In prompt order, not overlapping.
+  // M-RoPE (t, h, w) for each prompt token, [prompt, 3]; empty: text
+  // positions 0, 1, ... Generated token i then sits at i + rope_delta, where
+  // rope_delta = largest prompt position + 1 - prompt length.
+  std::vector<int32_t> positions;
   SamplingParams sampling;
   bool return_logprob = false;
   // Limits the tokens that may be generated (tool_choice "required", a named

@@ -334,3 +334,91 @@ TEST(Engine, FullQueueIsUnavailable) {
 
 }  // namespace
 }  // namespace glyph::engine
+
+namespace glyph::engine {
+namespace {
+
+// A prompt of 12 tokens whose tokens [3, 9) stand for a 2x3 image, as the
+// server lays it out: M-RoPE positions and one embedding row per image token.
+struct ImagePrompt {
+  explicit ImagePrompt(float first_value) : rows(std::make_shared<std::vector<float>>()) {
+    for (int32_t i = 0; i < 6; ++i) rows->push_back(first_value + static_cast<float>(i));
+    request = greedy_request(prompt_of(12, 2), 5);
+    for (int32_t i = 3; i < 9; ++i) request.prompt[i] = 7;
+    // Text 0..2, the image at st = 3 as (3, 3 + row, 3 + col), text from 3 + max(2, 3) = 6.
+    const std::vector<std::array<int32_t, 3>> positions = {
+        {0, 0, 0}, {1, 1, 1}, {2, 2, 2}, {3, 3, 3}, {3, 3, 4}, {3, 3, 5},
+        {3, 4, 3}, {3, 4, 4}, {3, 4, 5}, {6, 6, 6}, {7, 7, 7}, {8, 8, 8}};
+    for (const auto& position : positions) {
+      request.positions.insert(request.positions.end(), position.begin(), position.end());
+    }
+    request.embeddings.push_back({3, 6, rows});
+  }
+
+  std::shared_ptr<std::vector<float>> rows;
+  GenerateRequest request;
+};
+
+TEST(EngineImages, PositionsAndEmbeddingsReachTheModel) {
+  EngineOptions options;
+  options.chunked_prefill_size = 5;  // Splits the image run across two steps.
+  Fixture fixture(options);
+  fixture.fake->text_positions_only = false;
+  ImagePrompt image(0.5f);
+  const Result result = fixture.run(image.request);
+  ASSERT_EQ(result.tokens.size(), 5u);
+
+  const auto& seen = fixture.fake->seen;
+  ASSERT_EQ(seen.size(), 12u + 4u);  // The last generated token is never fed back.
+  for (int32_t i = 0; i < 12; ++i) {
+    EXPECT_EQ(seen[i].index, i);
+    EXPECT_EQ(seen[i].rope[0], image.request.positions[i * 3]) << i;
+    EXPECT_EQ(seen[i].rope[1], image.request.positions[i * 3 + 1]) << i;
+    EXPECT_EQ(seen[i].rope[2], image.request.positions[i * 3 + 2]) << i;
+    const float* expected = i >= 3 && i < 9 ? image.rows->data() + (i - 3) : nullptr;
+    EXPECT_EQ(seen[i].embedding, expected) << i;
+  }
+  // Decode continues from the largest position: rope delta 8 + 1 - 12 = -3.
+  for (size_t i = 12; i < seen.size(); ++i) {
+    const int32_t expected = seen[i].index - 3;
+    EXPECT_EQ(seen[i].rope, (std::array<int32_t, 3>{expected, expected, expected})) << i;
+    EXPECT_EQ(seen[i].embedding, nullptr);
+  }
+}
+
+TEST(EngineImages, SameImageSharesKvAndDifferentImageDoesNot) {
+  Fixture fixture;
+  fixture.fake->text_positions_only = false;
+  auto keyed = [](ImagePrompt& image, int32_t image_key) {
+    image.request.cache_key = image.request.prompt;
+    for (int32_t i = 3; i < 9; ++i) image.request.cache_key[i] = -(image_key * 100 + i);
+    return image.request;
+  };
+  ImagePrompt first(0.5f);
+  ImagePrompt same(0.5f);
+  ImagePrompt other(9.5f);
+  const Result a = fixture.run(keyed(first, 1));
+  const Result b = fixture.run(keyed(same, 1));
+  const Result c = fixture.run(keyed(other, 2));
+  EXPECT_EQ(b.cached_tokens, 8);  // Two whole pages of 4; the image spans both.
+  EXPECT_EQ(a.tokens, b.tokens);
+  EXPECT_EQ(c.cached_tokens, 0);  // Its first page already ends inside the image.
+
+  EngineOptions no_cache;
+  no_cache.disable_radix_cache = true;
+  Fixture reference(no_cache);
+  reference.fake->text_positions_only = false;
+  ImagePrompt alone(9.5f);
+  EXPECT_EQ(c.tokens, reference.run(alone.request).tokens);
+  EXPECT_NE(a.tokens, c.tokens);
+}
+
+TEST(EngineImages, MismatchedEmbeddingsAreAnInternalError) {
+  Fixture fixture;
+  ImagePrompt image(0.5f);
+  image.request.embeddings[0].count = 7;
+  EXPECT_THROW(fixture.engine->submit(image.request), Error);
+}
+
+}  // namespace
+}  // namespace glyph::engine

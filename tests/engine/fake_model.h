@@ -4,6 +4,7 @@
 // logits, so generated tokens expose it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -23,6 +24,7 @@ class FakeModel : public model::TextModel {
   FakeModel() {
     config_.architecture = "Fake";
     config_.text.vocab_size = kFakeVocab;
+    config_.text.hidden_size = 1;  // Prompt embedding rows hold one value.
     config_.text.max_position_embeddings = 4096;
     config_.generation.eos_token_ids = {kFakeEos};
   }
@@ -45,11 +47,19 @@ class FakeModel : public model::TextModel {
       for (int32_t i = 0; i < sequence.num_tokens; ++i) {
         const int32_t position = sequence.num_cached + i;
         const int32_t index = sequence.batch_offset + i;
-        GLYPH_CHECK(batch.positions[index * 3] == position, "position {} sent as {}", position,
-                    batch.positions[index * 3]);
+        const std::array<int32_t, 3> rope{batch.positions[index * 3],
+                                          batch.positions[index * 3 + 1],
+                                          batch.positions[index * 3 + 2]};
+        GLYPH_CHECK(!text_positions_only || rope == (std::array<int32_t, 3>{position, position,
+                                                                             position}),
+                    "position {} sent as ({}, {}, {})", position, rope[0], rope[1], rope[2]);
+        const float* row = batch.input_embeddings.empty() ? nullptr : batch.input_embeddings[index];
+        seen.push_back({position, rope, row});
         Slot& slot = slot_at(sequence, position);
         slot.token = batch.tokens[index];
         slot.position = position;
+        slot.rope = rope;
+        slot.embedded = row ? row[0] : 0.0f;
       }
       if (!sequence.want_logits) continue;
       // Read the whole context back through the page table.
@@ -60,6 +70,10 @@ class FakeModel : public model::TextModel {
         GLYPH_CHECK(slot.position == position, "slot for position {} holds position {}", position,
                     slot.position);
         hash = (hash ^ static_cast<uint32_t>(slot.token)) * 1099511628211ull;
+        for (const int32_t component : slot.rope) {
+          hash = (hash ^ static_cast<uint32_t>(component)) * 1099511628211ull;
+        }
+        hash = (hash ^ static_cast<uint32_t>(slot.embedded * 1000.0f)) * 1099511628211ull;
       }
       for (int32_t v = 0; v < kFakeVocab; ++v) {
         uint64_t mixed = (hash ^ static_cast<uint64_t>(v) * 0x9E3779B97F4A7C15ull);
@@ -78,11 +92,23 @@ class FakeModel : public model::TextModel {
 
   int forward_calls = 0;
   float eos_bias = 100.0f;
+  // Text prompts only: every token's three M-RoPE components equal its index.
+  bool text_positions_only = true;
+
+  // Every token the model was given, in order.
+  struct SeenToken {
+    int32_t index = 0;  // Position in its sequence.
+    std::array<int32_t, 3> rope{};
+    const float* embedding = nullptr;
+  };
+  std::vector<SeenToken> seen;
 
  private:
   struct Slot {
     int32_t token = -1;
     int32_t position = -1;
+    std::array<int32_t, 3> rope{};
+    float embedded = 0.0f;
   };
   Slot& slot_at(const model::SequenceSlice& sequence, int32_t position) {
     const int32_t page = sequence.kv_pages[position / page_size_];
