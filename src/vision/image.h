@@ -28,6 +28,8 @@ struct DecodeLimits {
 // Throws glyph::Error(kInvalidRequest) for empty, unknown, truncated or
 // corrupt data and for images over the limits, with a message that names the
 // problem (the caller prefixes which image it was).
+// NOTE: EXIF orientation is not applied. Pillow's Image.open does not apply it
+// either, but transformers' load_image (URLs and paths) does.
 Image decode_image(std::span<const uint8_t> bytes, const DecodeLimits& limits = {});
 
 // Encodes 8-bit RGB as PNG with fixed settings, so the same image always
