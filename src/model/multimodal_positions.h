@@ -11,7 +11,7 @@ namespace glyph::model {
 
 // One image's run of placeholder tokens in a prompt.
 struct ImagePlacement {
-  int32_t offset = 0;                       // Index of its first <|image|> token.
+  int32_t offset = 0;                        // Index of its first <|image|> token.
   std::array<int32_t, 3> grid_thw{0, 0, 0};  // In patches, before merging.
 };
 
@@ -22,9 +22,12 @@ struct MultimodalPositions {
 };
 
 // images must be in prompt order, not overlap, and each run must hold
-// grid_t * (grid_h / merge_size) * (grid_w / merge_size) tokens.
-MultimodalPositions multimodal_positions(int32_t num_tokens,
-                                         std::span<const ImagePlacement> images,
+// grid_t * (grid_h / merge_size) * (grid_w / merge_size) tokens; a violation throws
+// glyph::Error(kInternal).
+// NOTE: transformers groups consecutive <|image|> tokens into one run, so it would give two
+// images with no token between them the positions of one image. Here each placement gets its
+// own. The chat template always puts <|end_of_image|><|begin_of_image|> between images.
+MultimodalPositions multimodal_positions(int32_t num_tokens, std::span<const ImagePlacement> images,
                                          int32_t merge_size);
 
 }  // namespace glyph::model

@@ -143,6 +143,10 @@ void Glm4vTextModel::check_batch(const Batch& batch) const {
   GLYPH_CHECK(static_cast<int64_t>(batch.positions.size()) == tokens * 3,
               "{} positions for {} tokens; each token needs (t, h, w)", batch.positions.size(),
               tokens);
+  GLYPH_CHECK(batch.input_embeddings.empty() ||
+                  static_cast<int64_t>(batch.input_embeddings.size()) == tokens,
+              "{} input embeddings for {} tokens; give one per token or none",
+              batch.input_embeddings.size(), tokens);
   std::vector<bool> covered(static_cast<size_t>(tokens), false);
   for (const SequenceSlice& sequence : batch.sequences) {
     GLYPH_CHECK(sequence.num_tokens > 0 && sequence.batch_offset >= 0 &&
@@ -189,6 +193,12 @@ void Glm4vTextModel::forward(const Batch& batch, std::vector<float>& logits) {
 
   // Token embeddings: [tokens, hidden].
   ops::embedding(context_, weights_.embed_tokens, batch.tokens, scratch_.hidden.data());
+  // Rows given as input embeddings (image tokens' vision output) replace the lookup.
+  for (size_t t = 0; t < batch.input_embeddings.size(); ++t) {
+    const float* row = batch.input_embeddings[t];
+    if (row == nullptr) continue;
+    std::copy_n(row, hidden, scratch_.hidden.data() + static_cast<int64_t>(t) * hidden);
+  }
 
   for (size_t layer = 0; layer < weights_.layers.size(); ++layer) run_layer(layer, tokens);
 

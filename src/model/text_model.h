@@ -44,10 +44,11 @@ struct SequenceSlice {
 struct Batch {
   std::span<const int32_t> tokens;     // [num_tokens]
   std::span<const int32_t> positions;  // [num_tokens, 3]: M-RoPE (t, h, w) for each token.
-  // Empty, or one entry per token: a FP32 row of hidden_size values that replaces the token's
-  // embedding (an image token's vision output), or nullptr to look the token up.
-  std::span<const float* const> input_embeddings;
   std::span<const SequenceSlice> sequences;
+  // Empty, or one entry per token: a FP32 row of hidden_size values that replaces the token's
+  // embedding (an image token's vision output), or nullptr to look the token up. Last, so that
+  // Batch{tokens, positions, sequences} still builds a text-only batch.
+  std::span<const float* const> input_embeddings = {};
 };
 
 class TextModel {

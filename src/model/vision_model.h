@@ -24,12 +24,21 @@ class VisionModel {
 
   virtual const ModelConfig& config() const = 0;
 
+  // Merged tokens (and output rows) of an image with this grid:
+  // grid_t * (grid_h / spatial_merge_size) * (grid_w / spatial_merge_size).
+  int32_t num_output_tokens(std::array<int32_t, 3> grid_thw) const;
+
   // pixel_values: [grid_t * grid_h * grid_w, in_channels * temporal_patch_size * patch_size^2]
   // in the image processor's patch order. Returns FP32
   // [grid_t * grid_h * grid_w / spatial_merge_size^2, out_hidden_size].
-  // Not thread-safe: callers serialise encodes.
+  // Not thread-safe: callers serialise encodes. grid_t must be 1 (a still image), and grid_h
+  // and grid_w positive multiples of spatial_merge_size; a violation is a glyph bug and throws
+  // glyph::Error(kInternal).
   virtual std::vector<float> encode(std::span<const float> pixel_values,
                                     std::array<int32_t, 3> grid_thw) = 0;
+
+  // What was loaded, for the start-up log: blocks, widths, parameters, bytes, threads, SIMD.
+  virtual std::string describe() const = 0;
 };
 
 }  // namespace glyph::model
