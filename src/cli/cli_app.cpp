@@ -8,6 +8,7 @@
 #include "cli/bench_command.h"
 #include "cli/eval_gsm8k_command.h"
 #include "cli/generate_command.h"
+#include "cli/render_command.h"
 #include "cli/serve_command.h"
 #include "core/log.h"
 
@@ -39,16 +40,18 @@ int run(int argc, char** argv, const CliHooks& hooks) {
       app.add_subcommand("generate", "Run one request without a server and print the text");
   add_generate_flags(*generate, generate_options);
 
-  // bench and eval run inside their CLI11 callbacks, during app.parse().
+  // bench, eval and render run inside their CLI11 callbacks, during app.parse().
   add_bench_command(app);
   add_eval_command(app);
+  add_render_command(app);
 
   // CLI11 reports a mistyped command as a missing one; name it instead.
   const std::string first_argument = argc > 1 ? argv[1] : "";
   if (!first_argument.empty() && first_argument[0] != '-' && first_argument != "serve" &&
-      first_argument != "generate" && first_argument != "bench" && first_argument != "eval") {
+      first_argument != "generate" && first_argument != "bench" && first_argument != "eval" &&
+      first_argument != "render") {
     return report_usage_error(
-        "glyph", fmt::format("unknown command \"{}\"; use serve, generate, bench or eval",
+        "glyph", fmt::format("unknown command \"{}\"; use serve, generate, bench, eval or render",
                              first_argument));
   }
 
@@ -56,7 +59,7 @@ int run(int argc, char** argv, const CliHooks& hooks) {
     app.parse(argc, argv);
     if (serve->parsed()) check_serve_options(serve_options);
   } catch (const CLI::RuntimeError& error) {
-    return error.get_exit_code();  // A bench or eval run failed and has said why.
+    return error.get_exit_code();  // A bench, eval or render run failed and printed why.
   } catch (const CLI::ParseError& error) {
     if (error.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
       return app.exit(error);  // --help
@@ -69,7 +72,7 @@ int run(int argc, char** argv, const CliHooks& hooks) {
     return report_usage_error("glyph serve", error.what());
   }
 
-  if (!serve->parsed() && !generate->parsed()) return 0;  // bench or eval already ran.
+  if (!serve->parsed() && !generate->parsed()) return 0;  // bench, eval or render already ran.
 
   const std::string& log_level =
       serve->parsed() ? serve_options.log_level : generate_options.model.log_level;
