@@ -106,6 +106,28 @@ void add_serve_flags(CLI::App& command, server::ServeOptions& options) {
   command.add_option("--api-key", options.api_key,
                      "Require \"Authorization: Bearer KEY\" on every route but /health");
 
+  command.add_option("--allowed-local-media-path", options.allowed_local_media_path,
+                     "Directory whose files image_url and image_data may name (default: none)")
+      ->check(CLI::ExistingDirectory);
+  command.add_flag("--allow-remote-media", options.allow_remote_media,
+                   "Fetch http(s) image URLs (default: only data: URLs and allowed files)");
+  command.add_option("--media-fetch-timeout", options.media_fetch_timeout,
+                     "Seconds allowed to fetch one image URL")
+      ->check(CLI::Range(0.1, 600.0))
+      ->capture_default_str();
+  command.add_option("--max-image-mb", options.max_image_mb,
+                     "Largest encoded image accepted, in MiB")
+      ->check(positive_integer())
+      ->capture_default_str();
+  command.add_option("--vision-cache-mb", options.vision_cache_mb,
+                     "Memory for cached vision-tower outputs, in MiB")
+      ->check(positive_integer())
+      ->capture_default_str();
+
+  command.add_option("--render-font", options.render_font,
+                     "Font for rendered_text parts, e.g. Verdana.ttf (default: DejaVu Sans)")
+      ->check(CLI::ExistingFile);
+
   command.add_option("--reasoning-parser", options.reasoning_parser,
                      "Split <think> reasoning into reasoning_content")
       ->check(reasoning_parser_check());

@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "server/api_error.h"
+#include "server/chat_media.h"
 #include "server/chat_reply.h"
 #include "server/chat_request.h"
 #include "server/chat_tool_constraint.h"
@@ -99,20 +100,17 @@ HttpReply ApiRoutes::chat_completions(const std::string& body) const {
   engine::Engine& engine = *stack_.engine;
   const text::Tokenizer& tokenizer = *stack_.tokenizer;
 
-  const ChatRequest request = parse_chat_request(parse_json_body(body), tokenizer.vocab_size(),
-                                                 options.allow_scripted_output);
-  if (request.image_count > 0) {
-    // NOTE: the placeholders are rendered, but the vision tower is not wired in yet.
-    throw_bad_request(fmt::format(
-        "images are not supported yet; the request has {} image part(s), send text only",
-        request.image_count));
-  }
+  ChatRequest request = parse_chat_request(parse_json_body(body), tokenizer.vocab_size(),
+                                           options.allow_scripted_output);
   check_tool_choice_supported(request, options);
+  const ChatMedia media = prepare_chat_media(stack_, request);
 
   const Json context = build_template_context(request, stack_.tokenizer_settings.special_tokens);
   const std::string prompt = render_prompt(*stack_.chat_template, context);
   engine::GenerateRequest generate;
-  generate.prompt = tokenizer.encode(prompt);
+  const model::ModelConfig& model_config = engine.model_config();
+  place_images(tokenizer.encode(prompt), media.images, model_config.image_token_id,
+               model_config.vision.spatial_merge_size, generate);
   const auto prompt_tokens = static_cast<int32_t>(generate.prompt.size());
   check_context_fits(request, prompt_tokens, engine.context_length());
 
@@ -145,6 +143,8 @@ HttpReply ApiRoutes::chat_completions(const std::string& body) const {
   reply_options.include_usage = request.include_usage;
   reply_options.continuous_usage_stats = request.continuous_usage_stats;
   reply_options.cache_report = options.enable_cache_report;
+  reply_options.image_tokens = media.image_tokens;
+  reply_options.rendered_text_tokens = media.rendered_text_tokens;
   EventSource next_events = [channel] { return channel->wait(); };
 
   if (!request.stream) {
@@ -199,8 +199,7 @@ HttpReply ApiRoutes::model_info() const {
   info["is_generation"] = true;
   info["preferred_sampling_params"] = nullptr;
   info["weight_version"] = "default";
-  // NOTE: false until the vision tower serves images.
-  info["has_image_understanding"] = false;
+  info["has_image_understanding"] = true;
   info["has_audio_understanding"] = false;
   info["architectures"] = Json::array({stack_.engine->model_config().architecture});
   return json_reply(info);

@@ -19,6 +19,13 @@ ChatOutputOptions output_options(const ReplyOptions& options) {
   return output;
 }
 
+TokenUsage initial_usage(const ReplyOptions& options) {
+  TokenUsage usage;
+  usage.image_tokens = options.image_tokens;
+  usage.rendered_text_tokens = options.rendered_text_tokens;
+  return usage;
+}
+
 void update_usage(const engine::OutputEvent& event, TokenUsage& usage) {
   usage.prompt_tokens = event.prompt_tokens;
   usage.completion_tokens = event.completion_tokens;
@@ -81,7 +88,7 @@ Json collect_reply(const EventSource& next_events, const ResponseHeader& header,
                    const ReplyOptions& options) {
   ChatOutputParser parser(output_options(options));
   CollectedReply reply;
-  TokenUsage usage;
+  TokenUsage usage = initial_usage(options);
 
   while (true) {
     for (const engine::OutputEvent& event : next_events()) {
@@ -103,7 +110,7 @@ bool stream_reply(const EventSource& next_events, const ResponseHeader& header,
                   const ReplyOptions& options,
                   const std::function<bool(const std::string&)>& write) {
   ChatOutputParser parser(output_options(options));
-  TokenUsage usage;
+  TokenUsage usage = initial_usage(options);
 
   auto chunk_usage = [&]() -> Json {
     return options.continuous_usage_stats ? usage_json(usage, options.cache_report)

@@ -30,6 +30,8 @@ struct ReplyOptions {
   bool include_usage = false;           // Stream: end with a usage chunk.
   bool continuous_usage_stats = false;  // Stream: usage in every chunk.
   bool cache_report = false;            // --enable-cache-report.
+  int32_t image_tokens = 0;             // Reported in usage.prompt_tokens_details.
+  int32_t rendered_text_tokens = 0;
 };
 
 // Waits for the request to finish and returns the response object. An

@@ -27,8 +27,51 @@ std::string lower_case(std::string text) {
 // Formats a float field's value as Python prints it in SGLang's messages.
 std::string format_number(double value) { return fmt::format("{}", value); }
 
+// The GLM template renders {"type": "image"} as the image placeholder, which
+// the server later expands to the image's tokens; media_index says which image.
+Json image_placeholder(size_t media_index) {
+  Json converted = Json::object();
+  converted["type"] = "image";
+  converted["media_index"] = media_index;
+  return converted;
+}
+
+RenderedTextPart read_rendered_text(const FieldReader& fields, const std::string& path) {
+  const Json* options = fields.object("rendered_text");
+  if (!options) {
+    throw_bad_request(fmt::format(
+        "{}.rendered_text is missing; send {{\"rendered_text\": {{\"text\": ...}}}}", path));
+  }
+  const FieldReader reader(*options, path + ".rendered_text.");
+  RenderedTextPart part;
+  const std::optional<std::string> text = reader.string("text");
+  if (!text) throw_bad_request(fmt::format("{}.rendered_text.text is missing", path));
+  if (text->empty()) {
+    throw_bad_request(fmt::format("{}.rendered_text.text is empty; send the text to render", path));
+  }
+  part.text = *text;
+  if (const std::optional<int64_t> dpi = reader.integer("dpi")) {
+    if (*dpi < 36 || *dpi > 300) {
+      throw_bad_request(
+          fmt::format("{}.rendered_text.dpi is {}; use a value from 36 to 300", path, *dpi));
+    }
+    part.dpi = static_cast<int32_t>(*dpi);
+  }
+  part.font_size = reader.number("font_size");
+  part.line_height = reader.number("line_height");
+  for (const auto& [name, value] : {std::pair{"font_size", part.font_size},
+                                    std::pair{"line_height", part.line_height}}) {
+    if (value && (*value < 4 || *value > 72)) {
+      throw_bad_request(fmt::format("{}.rendered_text.{} is {}; use a value from 4 to 72 points",
+                                    path, name, format_number(*value)));
+    }
+  }
+  return part;
+}
+
 // One content part, converted for the chat template.
-Json convert_content_part(const Json& part, const std::string& path, int32_t& image_count) {
+Json convert_content_part(const Json& part, const std::string& path, const std::string& role,
+                          std::vector<MediaPart>& media) {
   if (part.is_string()) return part;
   if (!part.is_object()) {
     throw_bad_request(fmt::format(
@@ -57,23 +100,35 @@ Json convert_content_part(const Json& part, const std::string& path, int32_t& im
       throw_bad_request(fmt::format(
           "{}.image_url is missing; send {{\"image_url\": {{\"url\": ...}}}}", path));
     }
-    if (!FieldReader(*image_url, path + ".image_url.").string("url")) {
-      throw_bad_request(fmt::format("{}.image_url.url is missing", path));
+    const std::optional<std::string> url = FieldReader(*image_url, path + ".image_url.").string("url");
+    if (!url) throw_bad_request(fmt::format("{}.image_url.url is missing", path));
+    if (url->empty()) {
+      throw_bad_request(fmt::format(
+          "{}.image_url.url is empty; send a data: URL, a file path or an http(s) URL", path));
     }
-    // The GLM template renders {"type": "image"} as the image placeholder,
-    // which the image processor later expands to the image's tokens.
-    ++image_count;
-    Json converted = Json::object();
-    converted["type"] = "image";
-    return converted;
+    media.push_back(MediaPart{path, *url, std::nullopt});
+    return image_placeholder(media.size() - 1);
+  }
+
+  if (*type == "rendered_text") {
+    if (role != "user") {
+      throw_bad_request(fmt::format(
+          "{} is a rendered_text part in a {} message; only user messages may carry text to "
+          "render, send it in a user message",
+          path, role));
+    }
+    media.push_back(MediaPart{path, "", read_rendered_text(fields, path)});
+    return image_placeholder(media.size() - 1);
   }
 
   throw_bad_request(fmt::format(
-      "{}.type \"{}\" is not supported; send \"text\" or \"image_url\" parts", path, *type));
+      "{}.type \"{}\" is not supported; send \"text\", \"image_url\" or \"rendered_text\" "
+      "parts",
+      path, *type));
 }
 
 Json convert_content(const FieldReader& fields, const std::string& role, const std::string& path,
-                     int32_t& image_count) {
+                     std::vector<MediaPart>& media) {
   const Json* content = fields.get("content");
   if (!content) {
     if (role == "user") {
@@ -88,7 +143,7 @@ Json convert_content(const FieldReader& fields, const std::string& role, const s
   Json parts = Json::array();
   for (size_t i = 0; i < content->size(); ++i) {
     parts.push_back(
-        convert_content_part((*content)[i], fmt::format("{}content[{}]", path, i), image_count));
+        convert_content_part((*content)[i], fmt::format("{}content[{}]", path, i), role, media));
   }
   return parts;
 }
@@ -132,7 +187,7 @@ Json convert_tool_calls(const Json& tool_calls, const std::string& path) {
   return converted;
 }
 
-Json convert_message(const Json& message, size_t index, int32_t& image_count) {
+Json convert_message(const Json& message, size_t index, std::vector<MediaPart>& media) {
   const std::string path = fmt::format("messages[{}].", index);
   if (!message.is_object()) {
     throw_bad_request(fmt::format(
@@ -153,7 +208,7 @@ Json convert_message(const Json& message, size_t index, int32_t& image_count) {
 
   Json converted = Json::object();
   converted["role"] = role;
-  converted["content"] = convert_content(fields, role, path, image_count);
+  converted["content"] = convert_content(fields, role, path, media);
   for (const char* key : {"name", "tool_call_id", "reasoning_content"}) {
     if (std::optional<std::string> value = fields.string(key)) converted[key] = *value;
   }
@@ -197,7 +252,7 @@ void read_messages(const FieldReader& fields, ChatRequest& request) {
     throw_bad_request("messages must contain at least one message, got an empty list");
   }
   for (size_t i = 0; i < messages->size(); ++i) {
-    request.messages.push_back(convert_message((*messages)[i], i, request.image_count));
+    request.messages.push_back(convert_message((*messages)[i], i, request.media));
   }
 }
 

@@ -17,14 +17,32 @@
 
 namespace glyph::server {
 
+// Text the server renders into page images before the model reads it:
+// {"type": "rendered_text", "rendered_text": {"text": ..., "dpi": 72}}.
+struct RenderedTextPart {
+  std::string text;
+  std::optional<int32_t> dpi;
+  std::optional<double> font_size;
+  std::optional<double> line_height;
+};
+
+// An image the prompt shows the model: an image_url part, or a
+// rendered_text part, which becomes one image per rendered page.
+struct MediaPart {
+  std::string path;  // Where it was in the request, e.g. messages[0].content[1].
+  std::string url;   // image_url.url; empty for rendered text.
+  std::optional<RenderedTextPart> rendered_text;
+};
+
 struct ChatRequest {
   std::string model = "default";  // Echoed in responses, as SGLang does; not checked.
 
   // Messages in the form the chat template reads: roles lower-cased, null content
-  // as "", image_url parts as {"type": "image"}, and assistant tool-call
-  // arguments parsed from their JSON strings into objects.
+  // as "", image_url and rendered_text parts as {"type": "image", "media_index": i}
+  // (an index into media), and assistant tool-call arguments parsed from their
+  // JSON strings into objects.
   nlohmann::ordered_json messages = nlohmann::ordered_json::array();
-  int32_t image_count = 0;
+  std::vector<MediaPart> media;  // In prompt order.
 
   // The request's tools, validated, and tool_choice. A request without tools
   // has tool_choice none, whatever it sent.

@@ -38,11 +38,11 @@ Json usage_json(const TokenUsage& usage, bool cache_report) {
   json["prompt_tokens"] = usage.prompt_tokens;
   json["total_tokens"] = usage.prompt_tokens + usage.completion_tokens;
   json["completion_tokens"] = usage.completion_tokens;
-  if (cache_report) {
-    json["prompt_tokens_details"] = Json{{"cached_tokens", usage.cached_tokens}};
-  } else {
-    json["prompt_tokens_details"] = nullptr;
-  }
+  Json details = Json::object();
+  if (cache_report) details["cached_tokens"] = usage.cached_tokens;
+  if (usage.image_tokens > 0) details["image_tokens"] = usage.image_tokens;
+  if (usage.rendered_text_tokens > 0) details["rendered_text_tokens"] = usage.rendered_text_tokens;
+  json["prompt_tokens_details"] = details.empty() ? Json(nullptr) : std::move(details);
   return json;
 }
 

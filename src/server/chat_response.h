@@ -25,6 +25,8 @@ struct TokenUsage {
   int32_t prompt_tokens = 0;
   int32_t completion_tokens = 0;
   int32_t cached_tokens = 0;
+  int32_t image_tokens = 0;          // Prompt tokens that are image placeholders.
+  int32_t rendered_text_tokens = 0;  // Text tokens that rendered pages replaced.
 };
 
 // A fresh "chatcmpl-..." id from a random 128-bit value.

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "server/api_error.h"
+#include "server/chat_media.h"
 #include "server/chat_request.h"
 #include "server/chat_response.h"
 #include "server/request_fields.h"
@@ -41,6 +42,7 @@ std::string random_hex_id() {
 struct PromptInput {
   std::vector<int32_t> ids;
   ChatRequest sampling;  // Only the sampling fields are used.
+  std::vector<std::shared_ptr<const EncodedImage>> images;  // One per <|image|> in ids.
 };
 
 // Reads a prompt's token ids; unlike detokenize, a prompt may not be empty.
@@ -172,24 +174,20 @@ Json generate_result(const OutputAccumulator& output, const std::string& id, Clo
 std::shared_ptr<engine::OutputChannel> submit_prompt(engine::Engine& engine, PromptInput& input,
                                                      int32_t default_max_tokens,
                                                      const std::string& id, bool return_logprob) {
-  const auto prompt_tokens = static_cast<int32_t>(input.ids.size());
+  engine::GenerateRequest request;
+  const model::ModelConfig& config = engine.model_config();
+  place_images(input.ids, input.images, config.image_token_id, config.vision.spatial_merge_size,
+               request);
+  const auto prompt_tokens = static_cast<int32_t>(request.prompt.size());
   if (!input.sampling.max_tokens) input.sampling.max_tokens = default_max_tokens;
   check_context_fits(input.sampling, prompt_tokens, engine.context_length());
-  engine::GenerateRequest request;
   request.id = id;
-  request.prompt = std::move(input.ids);
   request.sampling = to_sampling_params(input.sampling, engine.model_config().generation,
                                         prompt_tokens, engine.context_length());
   request.return_logprob = return_logprob;
   return engine.submit(std::move(request));
 }
 
-void reject_images(const FieldReader& fields) {
-  if (fields.has("image_data")) {
-    // NOTE: images reach the prompt only once the vision tower is wired in.
-    throw_bad_request("image_data is not supported yet; send text or input_ids only");
-  }
-}
 
 }  // namespace
 
@@ -198,7 +196,6 @@ HttpReply NativeRoutes::generate(const std::string& body) const {
   const Json request = parse_json_body(body);
   if (!request.is_object()) throw_bad_request("the request body must be a JSON object");
   const FieldReader fields(request, "");
-  reject_images(fields);
   if (fields.has("text") == fields.has("input_ids")) {
     throw_bad_request("send exactly one of text or input_ids");
   }
@@ -237,6 +234,14 @@ HttpReply NativeRoutes::generate(const std::string& body) const {
       read_sampling_fields(*params, path, stack_.tokenizer->vocab_size(), names,
                            inputs[i].sampling);
     }
+  }
+
+  if (const Json* image_data = fields.get("image_data"); image_data && !image_data->is_null()) {
+    if (batch) {
+      throw_bad_request("image_data with a batch of prompts is not supported; send one prompt "
+                        "per request");
+    }
+    inputs[0].images = prepare_image_data(stack_, *image_data);
   }
 
   const std::string rid =

@@ -25,6 +25,14 @@ struct ServeOptions {
   int port = 30000;
   std::string api_key;  // Empty: no authentication.
 
+  // Images: where image_url and image_data may read from, and limits.
+  std::string allowed_local_media_path;  // Empty: no local files.
+  bool allow_remote_media = false;       // Fetch http(s) image URLs.
+  double media_fetch_timeout = 10.0;     // Seconds per fetched image.
+  int32_t max_image_mb = 32;             // Encoded size of one image.
+  int32_t vision_cache_mb = 1024;        // Cached vision-tower outputs.
+  std::string render_font;               // rendered_text parts; empty: DejaVu Sans.
+
   // Output parsers.
   std::string reasoning_parser;  // Empty or glm45.
   std::string tool_call_parser;  // Empty, glm45 or glm; stored for the tool-call parser.

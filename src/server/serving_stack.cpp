@@ -41,6 +41,20 @@ std::unique_ptr<ServingStack> load_serving_stack(const ServeOptions& options) {
   load.dummy_seed = options.random_seed.value_or(0);
   std::unique_ptr<model::TextModel> model = model::TextModel::load(load);
   log::info("Model: {}", model->describe());
+  std::unique_ptr<model::VisionModel> vision_model = model::VisionModel::load(load);
+  vision::ProcessorConfig processor = vision::ProcessorConfig::load(options.model_path);
+  vision::DecodeLimits limits;
+  limits.max_bytes = int64_t{options.max_image_mb} << 20;
+  stack->image_encoder = std::make_unique<ImageEncoder>(
+      std::move(vision_model), processor, limits, size_t{static_cast<size_t>(options.vision_cache_mb)} << 20);
+  stack->media_sources.allowed_local_media_path = options.allowed_local_media_path;
+  stack->media_sources.allow_remote_media = options.allow_remote_media;
+  stack->media_sources.fetch_timeout_seconds = options.media_fetch_timeout;
+  stack->media_sources.max_image_bytes = limits.max_bytes;
+  log::info("Images: pixels {}..{}, local files {}, remote URLs {}", processor.min_pixels,
+            processor.max_pixels,
+            options.allowed_local_media_path.empty() ? "off" : options.allowed_local_media_path,
+            options.allow_remote_media ? "on" : "off");
 
   const int32_t max_positions = model->config().text.max_position_embeddings;
   if (options.context_length > max_positions) {

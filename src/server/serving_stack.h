@@ -11,6 +11,8 @@
 #include "chat/chat_template.h"
 #include "chat/tool_grammar.h"
 #include "engine/engine.h"
+#include "server/image_inputs.h"
+#include "server/media_source.h"
 #include "server/model_files.h"
 #include "server/serve_options.h"
 #include "text/tokenizer.h"
@@ -23,6 +25,9 @@ struct ServingStack {
   std::unique_ptr<chat::ChatTemplate> chat_template;
   TokenizerSettings tokenizer_settings;
   std::unique_ptr<engine::Engine> engine;
+  // The vision tower behind its cache, and where image bytes may come from.
+  std::unique_ptr<ImageEncoder> image_encoder;
+  MediaSourceOptions media_sources;
   // The vocabulary of the tool-call grammar (tool_choice "required" or a
   // named tool), built once at start-up; null without --tool-call-parser.
   std::shared_ptr<const chat::ToolGrammarVocabulary> tool_grammar_vocabulary;

@@ -386,7 +386,7 @@ TEST(EngineImages, PositionsAndEmbeddingsReachTheModel) {
   }
 }
 
-TEST(EngineImages, SameImageSharesKvAndDifferentImageDoesNot) {
+TEST(EngineImages, PrefixCacheKeysImages) {
   Fixture fixture;
   fixture.fake->text_positions_only = false;
   auto keyed = [](ImagePrompt& image, int32_t image_key) {

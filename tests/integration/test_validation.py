@@ -35,7 +35,7 @@ BAD_BODIES = [
     ({"messages": [{"role": "user", "content": [
         {"type": "text", "text": "What is this?"},
         {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]}]},
-     "images are not supported yet"),
+     "image 0 (messages[0].content[1])"),
 ]
 
 

@@ -122,11 +122,47 @@ TEST(ChatRequest, ContentPartsForTemplate) {
       {"type": "text", "text": "What is this?"},
       {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]}]})");
   const ChatRequest request = parse(body);
-  EXPECT_EQ(request.image_count, 1);
+  ASSERT_EQ(request.media.size(), 1u);
+  EXPECT_EQ(request.media[0].url, "data:image/png;base64,AAAA");
+  EXPECT_EQ(request.media[0].path, "messages[0].content[1]");
   const Json& parts = request.messages[0]["content"];
   ASSERT_EQ(parts.size(), 2u);
   EXPECT_EQ(parts[0], Json::parse(R"({"type": "text", "text": "What is this?"})"));
-  EXPECT_EQ(parts[1], Json::parse(R"({"type": "image"})"));
+  EXPECT_EQ(parts[1], Json::parse(R"({"type": "image", "media_index": 0})"));
+}
+
+TEST(ChatRequest, RenderedTextPartsKeepTheirOrderAmongImages) {
+  Json body = Json::parse(R"({"messages": [{"role": "user", "content": [
+      {"type": "image_url", "image_url": {"url": "a.png"}},
+      {"type": "rendered_text", "rendered_text": {"text": "Long text", "dpi": 96}},
+      {"type": "text", "text": "Summarise it."}]}]})");
+  const ChatRequest request = parse(body);
+  ASSERT_EQ(request.media.size(), 2u);
+  EXPECT_FALSE(request.media[0].rendered_text);
+  ASSERT_TRUE(request.media[1].rendered_text);
+  EXPECT_EQ(request.media[1].rendered_text->text, "Long text");
+  EXPECT_EQ(request.media[1].rendered_text->dpi, 96);
+  EXPECT_EQ(request.messages[0]["content"][1]["media_index"], 1);
+}
+
+TEST(ChatRequest, RenderedTextIsRejectedWhereItCannotApply) {
+  auto reason = [](const char* body) { return rejection(Json::parse(body)); };
+  EXPECT_NE(reason(R"({"messages": [{"role": "system", "content": [
+      {"type": "rendered_text", "rendered_text": {"text": "x"}}]}]})")
+                .find("only user messages may carry text to render"),
+            std::string::npos);
+  EXPECT_NE(reason(R"({"messages": [{"role": "user", "content": [
+      {"type": "rendered_text", "rendered_text": {"text": ""}}]}]})")
+                .find("rendered_text.text is empty"),
+            std::string::npos);
+  EXPECT_NE(reason(R"({"messages": [{"role": "user", "content": [
+      {"type": "rendered_text", "rendered_text": {"text": "x", "dpi": 4000}}]}]})")
+                .find("use a value from 36 to 300"),
+            std::string::npos);
+  EXPECT_NE(reason(R"({"messages": [{"role": "user", "content": [
+      {"type": "image_url", "image_url": {"url": ""}}]}]})")
+                .find("image_url.url is empty"),
+            std::string::npos);
 }
 
 TEST(ChatRequest, ToolCallArgumentsBecomeObjects) {

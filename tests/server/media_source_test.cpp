@@ -1,0 +1,117 @@
+#include "server/media_source.h"
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+
+namespace glyph::server {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string as_text(const std::vector<uint8_t>& bytes) { return {bytes.begin(), bytes.end()}; }
+
+// The message of the glyph::Error that reading reference throws.
+std::string refusal(const std::string& reference, const MediaSourceOptions& options = {}) {
+  try {
+    read_media_bytes(reference, options);
+  } catch (const Error& error) {
+    EXPECT_EQ(error.kind(), ErrorKind::kInvalidRequest);
+    return error.what();
+  }
+  ADD_FAILURE() << "accepted " << reference;
+  return "";
+}
+
+TEST(Base64, DecodesRfc4648Vectors) {
+  // RFC 4648 section 10.
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"", ""},         {"Zg==", "f"},     {"Zm8=", "fo"},         {"Zm9v", "foo"},
+      {"Zm9vYg==", "foob"}, {"Zm9vYmE=", "fooba"}, {"Zm9vYmFy", "foobar"}};
+  for (const auto& [encoded, decoded] : cases) {
+    std::vector<uint8_t> bytes;
+    ASSERT_TRUE(decode_base64(encoded, bytes)) << encoded;
+    EXPECT_EQ(as_text(bytes), decoded);
+  }
+}
+
+TEST(Base64, AcceptsMissingPaddingAndLineBreaks) {
+  std::vector<uint8_t> bytes;
+  ASSERT_TRUE(decode_base64("Zm9v\nYmE", bytes));
+  EXPECT_EQ(as_text(bytes), "fooba");
+}
+
+TEST(Base64, RejectsMalformedInput) {
+  std::vector<uint8_t> bytes;
+  for (const char* bad : {"Z", "Zm9vY", "Zg=a", "Zg===", "Zm9v!", "Zm-_"}) {
+    EXPECT_FALSE(decode_base64(bad, bytes)) << bad;
+  }
+}
+
+TEST(MediaSource, ReadsDataUrls) {
+  EXPECT_EQ(as_text(read_media_bytes("data:image/png;base64,Zm9vYmFy", {})), "foobar");
+  EXPECT_EQ(as_text(read_media_bytes("DATA:image/png;base64,Zm9v", {})), "foo");
+  EXPECT_NE(refusal("data:image/png,rawbytes").find("not base64"), std::string::npos);
+  EXPECT_NE(refusal("data:image/png;base64").find("no comma"), std::string::npos);
+  EXPECT_NE(refusal("data:image/png;base64,Zm9v!").find("not valid base64"), std::string::npos);
+}
+
+TEST(MediaSource, ReadsBareBase64) {
+  EXPECT_EQ(as_text(read_media_bytes("Zm9vYmFy", {})), "foobar");
+}
+
+TEST(MediaSource, RefusesLargeImages) {
+  MediaSourceOptions options;
+  options.max_image_bytes = 4;
+  EXPECT_NE(refusal("data:image/png;base64,Zm9vYmFy", options).find("above the limit of 4 bytes"),
+            std::string::npos);
+}
+
+TEST(MediaSource, LocalFilesOnlyUnderTheAllowedDirectory) {
+  const fs::path root = fs::temp_directory_path() / "glyph-media-source-test";
+  fs::create_directories(root / "inside");
+  std::ofstream(root / "inside" / "page.png") << "inside";
+  std::ofstream(root / "outside.png") << "outside";
+
+  EXPECT_NE(refusal((root / "inside" / "page.png").string()).find("local image files are disabled"),
+            std::string::npos);
+
+  MediaSourceOptions options;
+  options.allowed_local_media_path = (root / "inside").string() + "/";
+  EXPECT_EQ(as_text(read_media_bytes((root / "inside" / "page.png").string(), options)), "inside");
+  EXPECT_EQ(as_text(read_media_bytes("page.png", options)), "inside");
+  EXPECT_EQ(as_text(read_media_bytes("file://" + (root / "inside" / "page.png").string(), options)),
+            "inside");
+  for (const std::string& escape :
+       {(root / "outside.png").string(), std::string("../outside.png"),
+        (root / "inside" / ".." / "outside.png").string()}) {
+    EXPECT_NE(refusal(escape, options).find("outside --allowed-local-media-path"),
+              std::string::npos)
+        << escape;
+  }
+  EXPECT_NE(refusal("missing.png", options).find("does not exist"), std::string::npos);
+  fs::remove_all(root);
+}
+
+TEST(MediaSource, RemoteUrlsNeedTheFlag) {
+  EXPECT_NE(refusal("https://127.0.0.1:9/page.png").find("--allow-remote-media"),
+            std::string::npos);
+  EXPECT_NE(refusal("ftp://127.0.0.1/page.png").find("not supported"), std::string::npos);
+}
+
+TEST(MediaSource, UnreachableUrlIsABadRequest) {
+  MediaSourceOptions options;
+  options.allow_remote_media = true;
+  options.fetch_timeout_seconds = 2;
+  // Port 9 (discard) on loopback has no listener here.
+  EXPECT_NE(refusal("http://127.0.0.1:9/page.png", options).find("could not fetch"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace glyph::server
