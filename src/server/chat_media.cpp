@@ -58,29 +58,42 @@ ChatMedia prepare_chat_media(const ServingStack& stack, ChatRequest& request) {
   ChatMedia media;
   if (request.media.empty()) return media;
   ImageEncoder& encoder = *stack.image_encoder;
+  // Images alone must leave room in the context; the text is counted later.
+  const int64_t context = stack.engine->context_length();
+  auto tokens_left = [&] { return context - media.image_tokens; };
   std::vector<int32_t> pages_per_media;
   for (size_t i = 0; i < request.media.size(); ++i) {
     const MediaPart& part = request.media[i];
     if (!part.rendered_text) {
       media.images.push_back(for_image(i, part.path, [&] {
         const std::vector<uint8_t> bytes = read_media_bytes(part.url, stack.media_sources);
-        return encoder.encode_bytes(bytes);
+        return encoder.encode_bytes(bytes, tokens_left());
       }));
+      media.image_tokens += media.images.back()->num_tokens;
       pages_per_media.push_back(1);
       continue;
     }
     const std::vector<vision::Image> pages = for_image(i, part.path, [&] {
       return vision::render_pages(part.rendered_text->text, render_options_for(stack.options, *part.rendered_text));
     });
+    const vision::RenderStats stats = vision::compute_render_stats(pages, encoder.processor());
+    if (stats.image_tokens > tokens_left()) {
+      throw_bad_request(fmt::format(
+          "image {} ({}): the text renders to {} pages of {} tokens in all, more than the {} "
+          "tokens left in the context; send a shorter text or start the server with a larger "
+          "--context-length",
+          i, part.path, stats.pages, stats.image_tokens, std::max<int64_t>(tokens_left(), 0)));
+    }
     for (const vision::Image& page : pages) {
-      media.images.push_back(for_image(i, part.path, [&] { return encoder.encode_image(page); }));
+      media.images.push_back(
+          for_image(i, part.path, [&] { return encoder.encode_image(page, tokens_left()); }));
+      media.image_tokens += media.images.back()->num_tokens;
     }
     pages_per_media.push_back(static_cast<int32_t>(pages.size()));
     media.rendered_pages += static_cast<int32_t>(pages.size());
     media.rendered_text_tokens +=
         static_cast<int32_t>(stack.tokenizer->encode(part.rendered_text->text).size());
   }
-  for (const auto& image : media.images) media.image_tokens += image->num_tokens;
   expand_rendered_placeholders(request.messages, pages_per_media);
   return media;
 }
@@ -101,11 +114,14 @@ std::vector<std::shared_ptr<const EncodedImage>> prepare_image_data(const Servin
         describe_json_type(image_data)));
   }
   std::vector<std::shared_ptr<const EncodedImage>> images;
+  int64_t tokens_used = 0;
+  auto tokens_left = [&] { return stack.engine->context_length() - tokens_used; };
   for (size_t i = 0; i < references.size(); ++i) {
     images.push_back(for_image(i, fmt::format("image_data[{}]", i), [&] {
       const std::vector<uint8_t> bytes = read_media_bytes(references[i], stack.media_sources);
-      return stack.image_encoder->encode_bytes(bytes);
+      return stack.image_encoder->encode_bytes(bytes, tokens_left());
     }));
+    tokens_used += images.back()->num_tokens;
   }
   return images;
 }

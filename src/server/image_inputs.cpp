@@ -66,15 +66,29 @@ int64_t ImageEncoder::encodes() const {
 
 template <typename LoadImage>
 std::shared_ptr<const EncodedImage> ImageEncoder::encode_cached(const ContentDigest& digest,
+                                                                int64_t max_tokens,
                                                                 LoadImage&& load) {
+  auto check_tokens = [&](int64_t tokens) {
+    if (tokens > max_tokens) {
+      throw_error(ErrorKind::kInvalidRequest,
+                  "the image needs {} tokens, more than the {} tokens left in the context; send "
+                  "a smaller image or start the server with a larger --context-length",
+                  tokens, std::max<int64_t>(max_tokens, 0));
+    }
+  };
   std::lock_guard lock(mutex_);
   if (auto found = cache_.find(digest); found != cache_.end()) {
+    check_tokens(found->second.image->num_tokens);
     recency_.splice(recency_.begin(), recency_, found->second.position);
     ++cache_hits_;
     return found->second.image;
   }
 
-  const vision::ProcessedImage processed = vision::preprocess(load(), processor_);
+  const vision::Image& loaded = load();
+  const vision::ResizedSize resized = vision::smart_resize(loaded.height, loaded.width, processor_);
+  const int64_t block = int64_t{processor_.patch_size} * processor_.merge_size;
+  check_tokens((resized.height / block) * (resized.width / block));
+  const vision::ProcessedImage processed = vision::preprocess(loaded, processor_);
   auto image = std::make_shared<EncodedImage>();
   image->digest = digest;
   image->grid_thw = processed.grid_thw;
@@ -96,16 +110,22 @@ std::shared_ptr<const EncodedImage> ImageEncoder::encode_cached(const ContentDig
   return image;
 }
 
-std::shared_ptr<const EncodedImage> ImageEncoder::encode_bytes(std::span<const uint8_t> bytes) {
-  return encode_cached(sha256(bytes), [&] { return vision::decode_image(bytes, limits_); });
+std::shared_ptr<const EncodedImage> ImageEncoder::encode_bytes(std::span<const uint8_t> bytes,
+                                                               int64_t max_tokens) {
+  vision::Image decoded;
+  return encode_cached(sha256(bytes), max_tokens, [&]() -> const vision::Image& {
+    decoded = vision::decode_image(bytes, limits_);
+    return decoded;
+  });
 }
 
-std::shared_ptr<const EncodedImage> ImageEncoder::encode_image(const vision::Image& image) {
+std::shared_ptr<const EncodedImage> ImageEncoder::encode_image(const vision::Image& image,
+                                                               int64_t max_tokens) {
   const std::array<int32_t, 2> size{image.width, image.height};
   const auto* size_bytes = reinterpret_cast<const uint8_t*>(size.data());
   const ContentDigest digest =
       sha256(std::span(size_bytes, sizeof(size)), std::span(image.rgb.data(), image.rgb.size()));
-  return encode_cached(digest, [&]() -> const vision::Image& { return image; });
+  return encode_cached(digest, max_tokens, [&]() -> const vision::Image& { return image; });
 }
 
 void place_images(std::span<const int32_t> prompt,

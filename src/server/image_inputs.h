@@ -38,9 +38,12 @@ class ImageEncoder {
                vision::DecodeLimits limits, size_t cache_bytes);
 
   // Throws glyph::Error(kInvalidRequest) for an image that cannot be decoded
-  // or processed, naming the problem.
-  std::shared_ptr<const EncodedImage> encode_bytes(std::span<const uint8_t> bytes);
-  std::shared_ptr<const EncodedImage> encode_image(const vision::Image& image);
+  // or processed, naming the problem, and for one that needs more than
+  // max_tokens placeholder tokens (checked before the vision tower runs).
+  std::shared_ptr<const EncodedImage> encode_bytes(std::span<const uint8_t> bytes,
+                                                   int64_t max_tokens);
+  std::shared_ptr<const EncodedImage> encode_image(const vision::Image& image,
+                                                   int64_t max_tokens);
 
   const vision::ProcessorConfig& processor() const { return processor_; }
   int64_t cache_hits() const;
@@ -49,7 +52,7 @@ class ImageEncoder {
  private:
   template <typename LoadImage>
   std::shared_ptr<const EncodedImage> encode_cached(const ContentDigest& digest,
-                                                    LoadImage&& load);
+                                                    int64_t max_tokens, LoadImage&& load);
 
   std::unique_ptr<model::VisionModel> model_;
   vision::ProcessorConfig processor_;

@@ -37,6 +37,18 @@ def png_bytes(width, height, seed=0, declared_size=None):
             chunk(b"IDAT", zlib.compress(bytes(rows))) + chunk(b"IEND", b""))
 
 
+def grey_png(width, height):
+    """A mid-grey 8-bit greyscale PNG, quick to make at any size."""
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = (b"\0" + b"\x80" * width) * height
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(rows)) +
+            chunk(b"IEND", b""))
+
+
 def data_url(data, mime="image/png"):
     return f"data:{mime};base64," + base64.b64encode(data).decode()
 
@@ -203,6 +215,10 @@ MALFORMED = [
      "above the limit of 89478485"),
     ("extreme aspect ratio", data_url(png_bytes(6000, 29)), "aspect ratio 206"),
     ("too small", data_url(png_bytes(1, 300)), "at least 28 pixels"),
+    # 1988 x 1988 after smart resize: 71 * 71 tokens. The valid image before it takes 9 of
+    # the 4096-token context.
+    ("more tokens than the context", data_url(grey_png(2000, 2000)),
+     "needs 5041 tokens, more than the 4087 tokens left in the context"),
     ("local path without the flag", "/etc/hostname", "local image files are disabled"),
     ("URL without the flag", "http://127.0.0.1:9/page.png", "image URLs are disabled"),
     ("unknown scheme", "ftp://127.0.0.1/page.png", "not supported"),

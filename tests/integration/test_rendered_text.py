@@ -78,6 +78,9 @@ def test_dpi_changes_the_pages(client, tmp_path):
 
 
 @pytest.mark.parametrize("message,fragment", [
+    ({"role": "user", "content": [{"type": "rendered_text",
+                                   "rendered_text": {"text": document(20000)}}]},
+     "tokens in all, more than the 4096 tokens left in the context"),
     ({"role": "system", "content": [{"type": "rendered_text", "rendered_text": {"text": "x"}}]},
      "only user messages may carry text to render"),
     ({"role": "user", "content": [{"type": "rendered_text", "rendered_text": {"text": ""}}]},
