@@ -219,7 +219,9 @@ def main():
     FIXTURES.mkdir(parents=True, exist_ok=True)
     config = json.loads((TINY_MODEL / "preprocessor_config.json").read_text())
     downscale_size = {"shortest_edge": 3136, "longest_edge": 9408}
-    with_pixel_values = {"rgb_100x37.png", "photo_420_96x72.jpg", "downscale_140x100.png", "palette_70x29.gif"}
+    with_pixel_values = {"rgb_100x37.png", "photo_420_96x72.jpg", "downscale_140x100.png",
+                         "palette_70x29.gif", "cmyk_32x30.jpg", "lossy_alpha_64x64.webp",
+                         "rgba_64x48.png", "gray16_40x33.png", "anim_48x40.gif"}
 
     bin_writer = BinWriter()
     index = {
