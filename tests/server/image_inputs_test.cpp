@@ -1,12 +1,16 @@
 #include "server/image_inputs.h"
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <memory>
+#include <string>
 #include <set>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "core/error.h"
 #include "server/api_error.h"
 
 namespace glyph::server {
@@ -86,6 +90,68 @@ TEST(PlaceImages, PlaceholderCountMustMatch) {
                ApiError);
   EXPECT_THROW(place_images(std::vector<int32_t>{kImageToken}, {}, kImageToken, 2, request),
                ApiError);
+}
+
+}  // namespace
+}  // namespace glyph::server
+
+namespace glyph::server {
+namespace {
+
+// A PNG file from the image fixtures.
+std::vector<uint8_t> fixture_image(const std::string& name) {
+  std::ifstream file(std::string(GLYPH_TEST_DATA_DIR) + "/images/" + name, std::ios::binary);
+  return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+}
+
+ImageEncoder tiny_encoder(size_t cache_bytes) {
+  model::LoadOptions options;
+  options.model_dir = std::string(GLYPH_TEST_DATA_DIR) + "/tiny-glyph";
+  options.compute_type = model::ComputeType::kF32;
+  options.threads = 1;
+  return ImageEncoder(model::VisionModel::load(options), vision::ProcessorConfig::load(options.model_dir),
+                      vision::DecodeLimits{}, cache_bytes);
+}
+
+TEST(ImageEncoder, EncodesEachDistinctImageOnce) {
+  ImageEncoder encoder = tiny_encoder(size_t{64} << 20);
+  const std::vector<uint8_t> page = fixture_image("rgb_100x37.png");
+  const auto first = encoder.encode_bytes(page, 4096);
+  const auto again = encoder.encode_bytes(page, 4096);
+  EXPECT_EQ(first, again);
+  EXPECT_EQ(encoder.encodes(), 1);
+  EXPECT_EQ(encoder.cache_hits(), 1);
+  EXPECT_EQ(first->num_tokens, 10);  // smart_resize gives 56x140: 2 x 5 merged tokens.
+  EXPECT_EQ(first->embeddings->size(), 10u * 32u);
+
+  const auto other = encoder.encode_bytes(fixture_image("rgba_64x48.png"), 4096);
+  EXPECT_NE(other->digest, first->digest);
+  EXPECT_EQ(encoder.encodes(), 2);
+}
+
+TEST(ImageEncoder, EvictsLeastRecentlyUsed) {
+  // Room for one image's embeddings: 10 tokens of 32 floats.
+  ImageEncoder encoder = tiny_encoder(10 * 32 * sizeof(float));
+  const std::vector<uint8_t> first = fixture_image("rgb_100x37.png");
+  const std::vector<uint8_t> second = fixture_image("palette_70x29.gif");
+  encoder.encode_bytes(first, 4096);
+  encoder.encode_bytes(second, 4096);
+  encoder.encode_bytes(first, 4096);
+  EXPECT_EQ(encoder.encodes(), 3);
+  EXPECT_EQ(encoder.cache_hits(), 0);
+}
+
+TEST(ImageEncoder, RejectsImagesOverTheTokenBudget) {
+  ImageEncoder encoder = tiny_encoder(size_t{64} << 20);
+  try {
+    encoder.encode_bytes(fixture_image("rgb_100x37.png"), 9);
+    ADD_FAILURE() << "a 10-token image passed a 9-token budget";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.kind(), ErrorKind::kInvalidRequest);
+    EXPECT_NE(std::string(error.what()).find("needs 10 tokens, more than the 9 tokens left"),
+              std::string::npos);
+  }
+  EXPECT_EQ(encoder.encodes(), 0);
 }
 
 }  // namespace
