@@ -1,44 +1,15 @@
 #include "model/text_weights.h"
 
-#include <algorithm>
-#include <bit>
 #include <cmath>
-#include <cstring>
-#include <type_traits>
 
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "model/weight_init.h"
 
 namespace glyph::model {
 
 namespace {
-
-constexpr int64_t kChunk = int64_t{1} << 16;  // Elements per conversion or fill task.
-
-DType linear_dtype(ComputeType compute_type) {
-  return compute_type == ComputeType::kF32 ? DType::kF32 : DType::kBF16;
-}
-
-// Converts count elements of source (any dtype) into destination (F32 or BF16).
-void convert_range(const Tensor& source, int64_t source_offset, void* destination,
-                   DType destination_dtype, int64_t destination_offset, int64_t count) {
-  for (int64_t i = 0; i < count; ++i) {
-    float value = 0.0f;
-    const int64_t from = source_offset + i;
-    switch (source.dtype) {
-      case DType::kF32: value = static_cast<const float*>(source.data)[from]; break;
-      case DType::kBF16: value = to_float(static_cast<const bf16*>(source.data)[from]); break;
-      case DType::kF16: value = to_float(static_cast<const f16*>(source.data)[from]); break;
-    }
-    const int64_t to = destination_offset + i;
-    if (destination_dtype == DType::kF32) {
-      static_cast<float*>(destination)[to] = value;
-    } else {
-      static_cast<bf16*>(destination)[to] = to_bf16(value);
-    }
-  }
-}
 
 class Builder {
  public:
@@ -61,8 +32,8 @@ class Builder {
     int64_t offset = 0;
     for (const Tensor& source : sources) {
       const int64_t count = source.numel();
-      pool_.parallel_for(count, kChunk, [&](int64_t begin, int64_t end) {
-        convert_range(source, begin, result.data, dtype, offset + begin, end - begin);
+      pool_.parallel_for(count, kWeightChunk, [&](int64_t begin, int64_t end) {
+        convert_range(source, begin, result, offset + begin, end - begin);
       });
       offset += count;
     }
@@ -150,76 +121,6 @@ void count(TextWeights& weights) {
   }
   add(weights.norm);
   if (weights.lm_head.data != weights.embed_tokens.data) add(weights.lm_head);
-}
-
-uint64_t split_mix(uint64_t& state) {
-  uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-// One step of Marsaglia's xorshift32: fast, and good enough for random test weights.
-uint32_t xorshift(uint32_t x) {
-  x ^= x << 13;
-  x ^= x >> 17;
-  x ^= x << 5;
-  return x;
-}
-
-// Fills out[begin, end) with uniform values in [-bound, bound). 16 independent xorshift32
-// generators let the compiler vectorise the loop. Each value takes 23 random mantissa bits,
-// and BF16 output truncates it.
-template <typename T>
-void fill_uniform_range(T* out, int64_t begin, int64_t end, float bound, uint64_t seed) {
-  constexpr int kLanes = 16;
-  uint32_t lanes[kLanes];
-  uint64_t state = seed;
-  for (uint32_t& lane : lanes) lane = static_cast<uint32_t>(split_mix(state)) | 1u;  // Nonzero.
-
-  const float scale = 2.0f * bound;
-  for (int64_t i = begin; i < end; i += kLanes) {
-    // Separate loops over the lanes, each a plain elementwise operation, so that GCC turns
-    // every one into a few vector instructions.
-    uint32_t mantissas[kLanes];
-    float values[kLanes];
-    T results[kLanes];
-    for (int lane = 0; lane < kLanes; ++lane) lanes[lane] = xorshift(lanes[lane]);
-    for (int lane = 0; lane < kLanes; ++lane) mantissas[lane] = 0x3f800000u | (lanes[lane] >> 9);
-    for (int lane = 0; lane < kLanes; ++lane) {
-      values[lane] = (std::bit_cast<float>(mantissas[lane]) - 1.5f) * scale;
-    }
-    for (int lane = 0; lane < kLanes; ++lane) {
-      if constexpr (std::is_same_v<T, float>) {
-        results[lane] = values[lane];
-      } else {
-        results[lane] = bf16{static_cast<uint16_t>(std::bit_cast<uint32_t>(values[lane]) >> 16)};
-      }
-    }
-    std::memcpy(out + i, results, sizeof(T) * static_cast<size_t>(std::min<int64_t>(kLanes, end - i)));
-  }
-}
-
-// Fills tensor with uniform values in [-bound, bound). Each chunk seeds its own generators,
-// which makes the values independent of how chunks are spread over threads.
-void fill_uniform(const Tensor& tensor, float bound, uint64_t stream, ThreadPool& pool) {
-  const int64_t count = tensor.numel();
-  const int64_t chunks = (count + kChunk - 1) / kChunk;
-  pool.run(chunks, [&](int64_t chunk) {
-    uint64_t state = stream * 0xd1b54a32d192ed03ull + static_cast<uint64_t>(chunk);
-    const uint64_t seed = split_mix(state);
-    const int64_t begin = chunk * kChunk;
-    const int64_t end = std::min(count, begin + kChunk);
-    if (tensor.dtype == DType::kF32) {
-      fill_uniform_range(static_cast<float*>(tensor.data), begin, end, bound, seed);
-    } else {
-      fill_uniform_range(static_cast<bf16*>(tensor.data), begin, end, bound, seed);
-    }
-  });
-}
-
-void fill_constant(const Tensor& tensor, float value) {
-  std::fill_n(tensor.as<float>(), tensor.numel(), value);
 }
 
 }  // namespace

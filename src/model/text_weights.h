@@ -55,8 +55,10 @@ TextWeights load_text_weights(const ModelConfig& config, std::shared_ptr<const C
 TextWeights dummy_text_weights(const ModelConfig& config, ComputeType compute_type, uint64_t seed,
                                ThreadPool& pool, bool fill = true);
 
-// Checks that the vision tower's tensors exist with the shapes config.json implies; the
-// vision forward pass does not exist yet, so nothing is loaded. Throws like load_text_weights.
+// Checks that the vision tower's tensors exist with the shapes config.json implies, without
+// reading them, so that TextModel::load rejects a checkpoint whose vision tower is broken.
+// VisionModel::load reads these tensors with load_vision_weights. Does nothing when
+// vision_config's depth is 0. Throws like load_text_weights.
 void check_vision_weights(const ModelConfig& config, const Checkpoint& checkpoint);
 
 }  // namespace glyph::model

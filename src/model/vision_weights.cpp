@@ -1,42 +1,17 @@
 #include "model/vision_weights.h"
 
-#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "model/weight_init.h"
 
 namespace glyph::model {
 
 namespace {
 
-constexpr int64_t kChunk = int64_t{1} << 16;  // Elements per conversion or fill task.
 const std::string kPrefix = "model.visual.";
-
-DType linear_dtype(ComputeType compute_type) {
-  return compute_type == ComputeType::kF32 ? DType::kF32 : DType::kBF16;
-}
-
-float read_element(const Tensor& source, int64_t index) {
-  switch (source.dtype) {
-    case DType::kF32:
-      return static_cast<const float*>(source.data)[index];
-    case DType::kBF16:
-      return to_float(static_cast<const bf16*>(source.data)[index]);
-    case DType::kF16:
-      return to_float(static_cast<const f16*>(source.data)[index]);
-  }
-  return 0.0f;
-}
-
-void write_element(const Tensor& destination, int64_t index, float value) {
-  if (destination.dtype == DType::kF32) {
-    static_cast<float*>(destination.data)[index] = value;
-  } else {
-    static_cast<bf16*>(destination.data)[index] = to_bf16(value);
-  }
-}
 
 // Sizes the vision tower expects, derived from config.json.
 struct Shapes {
@@ -69,7 +44,7 @@ class Builder {
   Tensor gather(const std::vector<Tensor>& sources, DType dtype,
                 std::initializer_list<int64_t> shape, Map map) {
     Tensor result = allocate(dtype, shape);
-    pool_.parallel_for(result.numel(), kChunk, [&](int64_t begin, int64_t end) {
+    pool_.parallel_for(result.numel(), kWeightChunk, [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i) {
         int64_t from = map(i);
         size_t source = 0;
@@ -141,31 +116,6 @@ void count(VisionWeights& weights) {
     }
     if (!block.qkv_bias.empty()) add(block.qkv_bias);
   }
-}
-
-uint64_t split_mix(uint64_t& state) {
-  uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-// Fills tensor with uniform values in [-bound, bound). Each chunk of kChunk elements draws from
-// its own split_mix sequence seeded by (stream, chunk), so the values do not depend on how
-// chunks are spread over threads.
-void fill_uniform(const Tensor& tensor, float bound, uint64_t stream, ThreadPool& pool) {
-  const int64_t count = tensor.numel();
-  const int64_t chunks = (count + kChunk - 1) / kChunk;
-  pool.run(chunks, [&](int64_t chunk) {
-    uint64_t state = stream * 0xd1b54a32d192ed03ull + static_cast<uint64_t>(chunk);
-    const int64_t begin = chunk * kChunk;
-    const int64_t end = std::min(count, begin + kChunk);
-    for (int64_t i = begin; i < end; ++i) {
-      // The top 24 bits as a fraction in [0, 1).
-      const float unit = static_cast<float>(split_mix(state) >> 40) * 0x1p-24f;
-      write_element(tensor, i, (2.0f * unit - 1.0f) * bound);
-    }
-  });
 }
 
 // Maps an element of the downsample linear weight [out, (i, j, c)] to its source in the Conv2d
@@ -264,12 +214,12 @@ VisionWeights dummy_vision_weights(const ModelConfig& config, ComputeType comput
   auto random = [&](DType dtype, std::initializer_list<int64_t> shape, float bound) {
     Tensor tensor = builder.allocate(dtype, shape);
     ++stream;
-    if (fill) fill_uniform(tensor, bound, stream, pool);
+    if (fill) fill_uniform_split_mix(tensor, bound, stream, pool);
     return tensor;
   };
   auto ones = [&](int64_t size) {
     Tensor tensor = builder.allocate(DType::kF32, {size});
-    if (fill) std::fill_n(tensor.as<float>(), size, 1.0f);
+    if (fill) fill_constant(tensor, 1.0f);
     return tensor;
   };
   auto zeros = [&](int64_t size) { return builder.allocate(DType::kF32, {size}); };
