@@ -124,7 +124,7 @@ void Glm4vTextModel::allocate_kv_cache(int32_t num_pages, int32_t page_size) {
   }
   num_pages_ = num_pages;
   page_size_ = page_size;
-  log::info("KV cache: {} pages of {} tokens ({} tokens), {} in {}", num_pages, page_size,
+  log::debug("KV cache: {} pages of {} tokens ({} tokens), {} in {}", num_pages, page_size,
             int64_t{num_pages} * page_size, human_bytes(static_cast<double>(kv_storage_.size())),
             dtype_name(kv_dtype()));
 }

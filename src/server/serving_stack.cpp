@@ -27,7 +27,6 @@ std::unique_ptr<ServingStack> load_serving_stack(const ServeOptions& options) {
   const fs::path tokenizer_dir = options.effective_tokenizer_path();
   const fs::path tokenizer_file = tokenizer_dir / "tokenizer.json";
   stack->tokenizer = text::Tokenizer::load(tokenizer_file);
-  log::info("Tokenizer: {} ({} ids)", tokenizer_file.string(), stack->tokenizer->vocab_size());
 
   const ChatTemplateSource source = find_chat_template(tokenizer_dir, options.chat_template);
   stack->chat_template = chat::ChatTemplate::parse(source.text);
@@ -40,7 +39,6 @@ std::unique_ptr<ServingStack> load_serving_stack(const ServeOptions& options) {
   load.dummy_weights = options.load_format == "dummy";
   load.dummy_seed = options.random_seed.value_or(0);
   std::unique_ptr<model::TextModel> model = model::TextModel::load(load);
-  log::info("Model: {}", model->describe());
   std::unique_ptr<model::VisionModel> vision_model = model::VisionModel::load(load);
   vision::ProcessorConfig processor = vision::ProcessorConfig::load(options.model_path);
   vision::DecodeLimits limits;
@@ -84,8 +82,6 @@ std::unique_ptr<ServingStack> load_serving_stack(const ServeOptions& options) {
                                        : engine::SchedulePolicy::kFcfs;
   stack->engine =
       std::make_unique<engine::Engine>(std::move(model), stack->tokenizer, engine_options);
-  log::info("Context length: {} tokens; KV cache: {} tokens", stack->engine->context_length(),
-            stack->engine->kv_pool_tokens());
 
   if (!options.tool_call_parser.empty()) {
     const auto start = std::chrono::steady_clock::now();
