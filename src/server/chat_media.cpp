@@ -15,13 +15,13 @@ using Json = nlohmann::ordered_json;
 
 // Runs one image's step and turns its input errors into a 400 that names the image.
 template <typename Step>
-auto for_image(size_t index, const std::string& where, Step&& step) {
+auto for_image(const std::string& label, Step&& step) {
   try {
     return step();
   } catch (const Error& error) {
     // A missing font file is the server's, but the request is what cannot be served.
     if (error.kind() != ErrorKind::kInvalidRequest && error.kind() != ErrorKind::kNotFound) throw;
-    throw_bad_request(fmt::format("image {} ({}): {}", index, where, error.what()));
+    throw_bad_request(fmt::format("{}: {}", label, error.what()));
   }
 }
 
@@ -33,6 +33,49 @@ vision::RenderOptions render_options_for(const ServeOptions& serve,
   if (part.font_size) options.font_size_pt = *part.font_size;
   if (part.line_height) options.line_height_pt = *part.line_height;
   return options;
+}
+
+// A cap on the text's length, checked before layout: bytes per image token
+// left in the context. Glyph's default rendering fits about 16 bytes of
+// English into one image token, so only texts far too long to fit hit it.
+constexpr int64_t kMaxRenderedBytesPerToken = 1024;
+
+// Renders one rendered_text part and encodes its pages, appending them to
+// media. The pages are drawn twice: once to count their tokens against the
+// context, so an oversized text costs neither memory nor the vision tower,
+// then one at a time to encode. Returns the page count.
+int32_t encode_rendered_text(const ServingStack& stack, const MediaPart& part, int64_t tokens_left,
+                             ChatMedia& media) {
+  const std::string& text = part.rendered_text->text;
+  if (static_cast<int64_t>(text.size()) > kMaxRenderedBytesPerToken * tokens_left) {
+    throw_error(ErrorKind::kInvalidRequest,
+                "the text to render is {} bytes, too long for the {} tokens left in the context; "
+                "send a shorter text or start the server with a larger --context-length",
+                text.size(), std::max<int64_t>(tokens_left, 0));
+  }
+  ImageEncoder& encoder = *stack.image_encoder;
+  vision::PageRenderer renderer(render_options_for(stack.options, *part.rendered_text));
+  const std::vector<vision::LaidOutPage> layout = renderer.layout(text);
+  auto draw = [&](size_t page) { return renderer.draw(layout[page], page + 1 == layout.size()); };
+
+  int64_t tokens = 0;
+  for (size_t page = 0; page < layout.size(); ++page) {
+    const vision::Image image = draw(page);
+    tokens += vision::page_image_tokens(image.width, image.height, encoder.processor());
+  }
+  if (tokens > tokens_left) {
+    throw_error(ErrorKind::kInvalidRequest,
+                "the text renders to {} pages of {} tokens in all, more than the {} tokens left "
+                "in the context; send a shorter text or start the server with a larger "
+                "--context-length",
+                layout.size(), tokens, std::max<int64_t>(tokens_left, 0));
+  }
+  for (size_t page = 0; page < layout.size(); ++page) {
+    media.images.push_back(encoder.encode_image(draw(page), tokens_left));
+    tokens_left -= media.images.back()->num_tokens;
+    media.image_tokens += media.images.back()->num_tokens;
+  }
+  return static_cast<int32_t>(layout.size());
 }
 
 // Replaces each rendered_text placeholder with one image part per page.
@@ -65,7 +108,7 @@ ChatMedia prepare_chat_media(const ServingStack& stack, ChatRequest& request) {
   for (size_t i = 0; i < request.media.size(); ++i) {
     const MediaPart& part = request.media[i];
     if (!part.rendered_text) {
-      media.images.push_back(for_image(i, part.path, [&] {
+      media.images.push_back(for_image(fmt::format("image {} ({})", i, part.path), [&] {
         const std::vector<uint8_t> bytes = read_media_bytes(part.url, stack.media_sources);
         return encoder.encode_bytes(bytes, tokens_left());
       }));
@@ -73,24 +116,11 @@ ChatMedia prepare_chat_media(const ServingStack& stack, ChatRequest& request) {
       pages_per_media.push_back(1);
       continue;
     }
-    const std::vector<vision::Image> pages = for_image(i, part.path, [&] {
-      return vision::render_pages(part.rendered_text->text, render_options_for(stack.options, *part.rendered_text));
+    const int32_t pages = for_image(fmt::format("rendered text at {}", part.path), [&] {
+      return encode_rendered_text(stack, part, tokens_left(), media);
     });
-    const vision::RenderStats stats = vision::compute_render_stats(pages, encoder.processor());
-    if (stats.image_tokens > tokens_left()) {
-      throw_bad_request(fmt::format(
-          "image {} ({}): the text renders to {} pages of {} tokens in all, more than the {} "
-          "tokens left in the context; send a shorter text or start the server with a larger "
-          "--context-length",
-          i, part.path, stats.pages, stats.image_tokens, std::max<int64_t>(tokens_left(), 0)));
-    }
-    for (const vision::Image& page : pages) {
-      media.images.push_back(
-          for_image(i, part.path, [&] { return encoder.encode_image(page, tokens_left()); }));
-      media.image_tokens += media.images.back()->num_tokens;
-    }
-    pages_per_media.push_back(static_cast<int32_t>(pages.size()));
-    media.rendered_pages += static_cast<int32_t>(pages.size());
+    pages_per_media.push_back(pages);
+    media.rendered_pages += pages;
     media.rendered_text_tokens +=
         static_cast<int32_t>(stack.tokenizer->encode(part.rendered_text->text).size());
   }
@@ -117,7 +147,7 @@ std::vector<std::shared_ptr<const EncodedImage>> prepare_image_data(const Servin
   int64_t tokens_used = 0;
   auto tokens_left = [&] { return stack.engine->context_length() - tokens_used; };
   for (size_t i = 0; i < references.size(); ++i) {
-    images.push_back(for_image(i, fmt::format("image_data[{}]", i), [&] {
+    images.push_back(for_image(fmt::format("image {} (image_data[{}])", i, i), [&] {
       const std::vector<uint8_t> bytes = read_media_bytes(references[i], stack.media_sources);
       return stack.image_encoder->encode_bytes(bytes, tokens_left());
     }));

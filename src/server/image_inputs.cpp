@@ -64,6 +64,31 @@ int64_t ImageEncoder::encodes() const {
   return encodes_;
 }
 
+std::shared_ptr<const EncodedImage> ImageEncoder::find_cached(const ContentDigest& digest) {
+  std::lock_guard lock(mutex_);
+  auto found = cache_.find(digest);
+  if (found == cache_.end()) return nullptr;
+  recency_.splice(recency_.begin(), recency_, found->second.position);
+  ++cache_hits_;
+  return found->second.image;
+}
+
+void ImageEncoder::insert_cached(const std::shared_ptr<const EncodedImage>& image) {
+  std::lock_guard lock(mutex_);
+  if (cache_.contains(image->digest)) return;  // Another request encoded it meanwhile.
+  recency_.push_front(image->digest);
+  cache_.emplace(image->digest, Entry{image, recency_.begin()});
+  cached_bytes_ += image->embeddings->size() * sizeof(float);
+  while (cached_bytes_ > cache_bytes_ && recency_.size() > 1) {
+    auto oldest = cache_.find(recency_.back());
+    cached_bytes_ -= oldest->second.image->embeddings->size() * sizeof(float);
+    cache_.erase(oldest);
+    recency_.pop_back();
+  }
+}
+
+// Decoding and preprocessing run on the request's thread, in parallel with
+// other requests; only the vision tower itself runs one image at a time.
 template <typename LoadImage>
 std::shared_ptr<const EncodedImage> ImageEncoder::encode_cached(const ContentDigest& digest,
                                                                 int64_t max_tokens,
@@ -76,12 +101,9 @@ std::shared_ptr<const EncodedImage> ImageEncoder::encode_cached(const ContentDig
                   tokens, std::max<int64_t>(max_tokens, 0));
     }
   };
-  std::lock_guard lock(mutex_);
-  if (auto found = cache_.find(digest); found != cache_.end()) {
-    check_tokens(found->second.image->num_tokens);
-    recency_.splice(recency_.begin(), recency_, found->second.position);
-    ++cache_hits_;
-    return found->second.image;
+  if (auto cached = find_cached(digest)) {
+    check_tokens(cached->num_tokens);
+    return cached;
   }
 
   const vision::Image& loaded = load();
@@ -89,24 +111,20 @@ std::shared_ptr<const EncodedImage> ImageEncoder::encode_cached(const ContentDig
   const int64_t block = int64_t{processor_.patch_size} * processor_.merge_size;
   check_tokens((resized.height / block) * (resized.width / block));
   const vision::ProcessedImage processed = vision::preprocess(loaded, processor_);
+
   auto image = std::make_shared<EncodedImage>();
   image->digest = digest;
   image->grid_thw = processed.grid_thw;
   image->num_tokens = processed.num_tokens();
-  image->embeddings = std::make_shared<const std::vector<float>>(
-      model_->encode(processed.pixel_values, processed.grid_thw));
-  ++encodes_;
-
-  const size_t bytes = image->embeddings->size() * sizeof(float);
-  recency_.push_front(digest);
-  cache_.emplace(digest, Entry{image, recency_.begin()});
-  cached_bytes_ += bytes;
-  while (cached_bytes_ > cache_bytes_ && recency_.size() > 1) {
-    auto oldest = cache_.find(recency_.back());
-    cached_bytes_ -= oldest->second.image->embeddings->size() * sizeof(float);
-    cache_.erase(oldest);
-    recency_.pop_back();
+  {
+    std::lock_guard lock(model_mutex_);
+    if (auto cached = find_cached(digest)) return cached;
+    image->embeddings = std::make_shared<const std::vector<float>>(
+        model_->encode(processed.pixel_values, processed.grid_thw));
+    std::lock_guard count_lock(mutex_);
+    ++encodes_;
   }
+  insert_cached(image);
   return image;
 }
 

@@ -31,7 +31,8 @@ struct EncodedImage {
 
 // Runs the vision tower once per distinct image: results are kept by the
 // SHA-256 of the image's encoded bytes (or of a rendered page's pixels) in
-// an LRU cache of at most cache_bytes of embeddings. Encodes run one at a time.
+// an LRU cache of at most cache_bytes of embeddings. Images are decoded in
+// parallel; the vision tower encodes one at a time.
 class ImageEncoder {
  public:
   ImageEncoder(std::unique_ptr<model::VisionModel> model, vision::ProcessorConfig processor,
@@ -53,13 +54,16 @@ class ImageEncoder {
   template <typename LoadImage>
   std::shared_ptr<const EncodedImage> encode_cached(const ContentDigest& digest,
                                                     int64_t max_tokens, LoadImage&& load);
+  std::shared_ptr<const EncodedImage> find_cached(const ContentDigest& digest);
+  void insert_cached(const std::shared_ptr<const EncodedImage>& image);
 
   std::unique_ptr<model::VisionModel> model_;
   vision::ProcessorConfig processor_;
   vision::DecodeLimits limits_;
   size_t cache_bytes_;
 
-  mutable std::mutex mutex_;
+  std::mutex model_mutex_;     // Held while the vision tower runs.
+  mutable std::mutex mutex_;  // Guards the cache and the counters.
   std::list<ContentDigest> recency_;  // Most recently used first.
   struct Entry {
     std::shared_ptr<const EncodedImage> image;

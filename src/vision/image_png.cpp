@@ -82,6 +82,43 @@ class PngReadHandle {
   png_infop info_ = nullptr;
 };
 
+// Bytes of IDAT data in the file, summed over its chunks up to IEND.
+int64_t idat_bytes(std::span<const uint8_t> bytes) {
+  constexpr size_t kSignature = 8;
+  int64_t total = 0;
+  for (size_t offset = kSignature; offset + 8 <= bytes.size();) {
+    const uint32_t length = (uint32_t{bytes[offset]} << 24) | (uint32_t{bytes[offset + 1]} << 16) |
+                            (uint32_t{bytes[offset + 2]} << 8) | uint32_t{bytes[offset + 3]};
+    const std::string_view type(reinterpret_cast<const char*>(bytes.data() + offset + 4), 4);
+    if (type == "IDAT") total += length;
+    if (type == "IEND") break;
+    offset += 12 + static_cast<size_t>(length);  // Length, type, data, CRC.
+  }
+  return total;
+}
+
+// Rejects image data far larger than the image can need. libpng inflates
+// every remaining IDAT byte after the last row to find the end of the zlib
+// stream, so a small image followed by gigabytes of compressed padding would
+// cost seconds of CPU. Stored (uncompressed) deflate data is at most a few
+// bytes per 64 KiB larger than the raw rows, so twice the raw size plus
+// 64 KiB leaves a wide margin for real files.
+void check_idat_size(std::span<const uint8_t> bytes, int64_t width, int64_t height, int bit_depth,
+                     int color_type) {
+  int samples = 1;
+  if (color_type == PNG_COLOR_TYPE_RGB) samples = 3;
+  if (color_type == PNG_COLOR_TYPE_GRAY_ALPHA) samples = 2;
+  if (color_type == PNG_COLOR_TYPE_RGB_ALPHA) samples = 4;
+  const int64_t raw_bytes = height * (1 + (width * samples * bit_depth + 7) / 8);
+  const int64_t limit = 2 * raw_bytes + 65536;
+  const int64_t compressed = idat_bytes(bytes);
+  if (compressed > limit) {
+    detail::throw_corrupt(kFormat, fmt::format("it has {} bytes of image data for a {}x{} image, "
+                                               "which needs at most {}",
+                                               compressed, width, height, limit));
+  }
+}
+
 [[noreturn]] void throw_png_failure(const PngSource& source) {
   if (source.ran_out) {
     detail::throw_truncated(kFormat);
@@ -111,6 +148,7 @@ Image decode_png(std::span<const uint8_t> bytes, const DecodeLimits& limits) {
 
   const int bit_depth = png_get_bit_depth(png, info);
   const int color_type = png_get_color_type(png, info);
+  check_idat_size(bytes, width, height, bit_depth, color_type);
   // Pillow opens 16-bit greyscale as mode I;16, and I;16 -> RGB clamps each
   // value to 255 instead of taking the high byte, so that case keeps all
   // 16 bits here. Every other 16-bit layout keeps the high byte, as Pillow's

@@ -19,8 +19,9 @@ PATCH, MERGE, TEMPORAL = 14, 2, 2
 MIN_PIXELS, MAX_PIXELS = 12544, 47040000
 
 
-def png_bytes(width, height, seed=0, declared_size=None):
-    """An 8-bit RGB PNG with a seeded pattern; declared_size overrides the IHDR size."""
+def png_bytes(width, height, seed=0, declared_size=None, padding=0):
+    """An 8-bit RGB PNG with a seeded pattern; declared_size overrides the IHDR size, and
+    padding adds that many zero bytes, stored uncompressed, after the last row."""
     rows = bytearray()
     for y in range(height):
         rows.append(0)  # Filter type None.
@@ -34,7 +35,8 @@ def png_bytes(width, height, seed=0, declared_size=None):
     ihdr_width, ihdr_height = declared_size or (width, height)
     ihdr = struct.pack(">IIBBBBB", ihdr_width, ihdr_height, 8, 2, 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) +
-            chunk(b"IDAT", zlib.compress(bytes(rows))) + chunk(b"IEND", b""))
+            chunk(b"IDAT", zlib.compress(bytes(rows) + bytes(padding), 0 if padding else -1)) +
+            chunk(b"IEND", b""))
 
 
 def grey_png(width, height):
@@ -215,6 +217,8 @@ MALFORMED = [
      "above the limit of 89478485"),
     ("extreme aspect ratio", data_url(png_bytes(6000, 29)), "aspect ratio 206"),
     ("too small", data_url(png_bytes(1, 300)), "at least 28 pixels"),
+    ("padded image data", data_url(png_bytes(32, 32, padding=400_000)),
+     "bytes of image data for a 32x32 image"),
     # 1988 x 1988 after smart resize: 71 * 71 tokens. The valid image before it takes 9 of
     # the 4096-token context.
     ("more tokens than the context", data_url(grey_png(2000, 2000)),
