@@ -45,16 +45,15 @@ std::filesystem::path tokenizer_json_path(const std::string& path) {
 }
 
 void print_stats(const vision::RenderStats& stats, const std::string& text,
-                 const RenderCommandOptions& options) {
+                 const text::Tokenizer* tokenizer) {
   std::printf("pages: %d\n", stats.pages);
   std::printf("image tokens: %lld\n", static_cast<long long>(stats.image_tokens));
   std::printf("image tokens per page: %s\n",
               fmt::format("{}", fmt::join(stats.image_tokens_per_page, " ")).c_str());
-  if (!options.tokenizer) {
+  if (!tokenizer) {
     std::printf("text tokens: not counted; pass --tokenizer or --model-path\n");
     return;
   }
-  const auto tokenizer = text::Tokenizer::load(tokenizer_json_path(*options.tokenizer));
   const auto text_tokens = static_cast<int64_t>(tokenizer->encode(text).size());
   std::printf("text tokens: %lld\n", static_cast<long long>(text_tokens));
   std::printf("compression: %.2fx (text tokens / image tokens)\n",
@@ -75,7 +74,7 @@ void add_render_flags(CLI::App& command, RenderCommandOptions& options) {
       .add_option("--dpi", render.dpi,
                   "Pixels per inch; Glyph reads 72 (3-4x compression) "
                   "and 96 (2-3x, more accurate)")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(1.0, 1200.0))
       ->capture_default_str();
 
   command.add_option("--font", render.font_path, "Latin font file (.ttf/.otf); Glyph used Verdana")
@@ -91,23 +90,24 @@ void add_render_flags(CLI::App& command, RenderCommandOptions& options) {
       ->capture_default_str();
 
   command.add_option("--font-size", render.font_size_pt, "Font size in points")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(1.0, 400.0))
       ->capture_default_str();
   command
       .add_option("--line-height", render.line_height_pt, "Distance between baselines in points")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(1.0, 800.0))
       ->capture_default_str();
   command
       .add_option_function<double>(
           "--margin", [&options](const double& margin) { options.margin_pt = margin; },
           "Page margin on every side in points (default: 10)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0.0, 1000.0));
 
+  // 14400 pt (200 inches) is the largest page PDF allows.
   command.add_option("--page-width", render.page_width_pt, "Page width in points (A4: 595)")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(10.0, 14400.0))
       ->capture_default_str();
   command.add_option("--page-height", render.page_height_pt, "Page height in points (A4: 842)")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(10.0, 14400.0))
       ->capture_default_str();
   command.add_flag("--no-crop", options.no_crop,
                    "Keep whole pages: no crop to the text width, none below the last line");
@@ -135,10 +135,19 @@ int run_render(const RenderCommandOptions& options) {
       render.crop_last_page = false;
     }
     const std::string text = read_input(options.input);
+    // Bad paths fail before any page is drawn.
+    std::shared_ptr<const text::Tokenizer> tokenizer;
+    if (options.stats && options.tokenizer) {
+      tokenizer = text::Tokenizer::load(tokenizer_json_path(*options.tokenizer));
+    }
+    const std::filesystem::path output_dir(options.output_dir);
+    if (std::filesystem::exists(output_dir) && !std::filesystem::is_directory(output_dir)) {
+      throw_error(ErrorKind::kInvalidRequest, "--out {} exists and is not a directory",
+                  output_dir.string());
+    }
 
     vision::PageRenderer renderer(render);
     const std::vector<vision::LaidOutPage> pages = renderer.layout(text);
-    const std::filesystem::path output_dir(options.output_dir);
     std::filesystem::create_directories(output_dir);
 
     // Pages are drawn and written one at a time, so memory stays at one page.
@@ -160,7 +169,7 @@ int run_render(const RenderCommandOptions& options) {
 
     std::printf("Wrote %zu page%s to %s\n", pages.size(), pages.size() == 1 ? "" : "s",
                 output_dir.string().c_str());
-    if (options.stats) print_stats(stats, text, options);
+    if (options.stats) print_stats(stats, text, tokenizer.get());
     return 0;
   } catch (const std::exception& error) {
     std::fflush(stdout);

@@ -143,12 +143,14 @@ std::vector<std::shared_ptr<const EncodedImage>> prepare_image_data(const Servin
         "URLs), got {}",
         describe_json_type(image_data)));
   }
+  MediaSourceOptions sources = stack.media_sources;
+  sources.allow_bare_base64 = true;
   std::vector<std::shared_ptr<const EncodedImage>> images;
   int64_t tokens_used = 0;
   auto tokens_left = [&] { return stack.engine->context_length() - tokens_used; };
   for (size_t i = 0; i < references.size(); ++i) {
     images.push_back(for_image(fmt::format("image {} (image_data[{}])", i, i), [&] {
-      const std::vector<uint8_t> bytes = read_media_bytes(references[i], stack.media_sources);
+      const std::vector<uint8_t> bytes = read_media_bytes(references[i], sources);
       return stack.image_encoder->encode_bytes(bytes, tokens_left());
     }));
     tokens_used += images.back()->num_tokens;

@@ -46,8 +46,12 @@ RenderedTextPart read_rendered_text(const FieldReader& fields, const std::string
   RenderedTextPart part;
   const std::optional<std::string> text = reader.string("text");
   if (!text) throw_bad_request(fmt::format("{}.rendered_text.text is missing", path));
-  if (text->empty()) {
-    throw_bad_request(fmt::format("{}.rendered_text.text is empty; send the text to render", path));
+  const bool blank = std::all_of(text->begin(), text->end(), [](unsigned char c) {
+    return std::isspace(c) != 0;
+  });
+  if (blank) {
+    throw_bad_request(fmt::format(
+        "{}.rendered_text.text is empty or only whitespace; send the text to render", path));
   }
   part.text = *text;
   if (const std::optional<int64_t> dpi = reader.integer("dpi")) {
@@ -113,8 +117,8 @@ Json convert_content_part(const Json& part, const std::string& path, const std::
   if (*type == "rendered_text") {
     if (role != "user") {
       throw_bad_request(fmt::format(
-          "{} is a rendered_text part in a {} message; only user messages may carry text to "
-          "render, send it in a user message",
+          "{} is a rendered_text part in a message with role \"{}\"; only user messages may "
+          "carry text to render, send it in a user message",
           path, role));
     }
     media.push_back(MediaPart{path, "", read_rendered_text(fields, path)});

@@ -153,8 +153,9 @@ void place_images(std::span<const int32_t> prompt,
       std::count(prompt.begin(), prompt.end(), image_token_id));
   if (placeholders != images.size()) {
     throw_bad_request(fmt::format(
-        "the prompt has {} image placeholder(s) for {} image(s); each image needs one "
-        "<|begin_of_image|><|image|><|end_of_image|> and the text must not contain <|image|>",
+        "the prompt has {} image placeholder(s) for {} image(s); each image needs one <|image|> "
+        "placeholder (as <|begin_of_image|><|image|><|end_of_image|>), and text must not "
+        "contain <|image|> otherwise",
         placeholders, images.size()));
   }
   request.prompt.clear();

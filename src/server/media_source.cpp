@@ -103,6 +103,22 @@ std::vector<uint8_t> read_local_file(std::string_view reference,
   return bytes;
 }
 
+std::string describe_fetch_error(httplib::Error error, const MediaSourceOptions& options) {
+  switch (error) {
+    case httplib::Error::Connection:
+      return "the connection failed or was refused";
+    case httplib::Error::Read:
+      return fmt::format("no complete response within {} s", options.fetch_timeout_seconds);
+    case httplib::Error::Write:
+      return "the request could not be sent";
+    case httplib::Error::SSLConnection:
+    case httplib::Error::SSLServerVerification:
+      return "the TLS connection failed (is it an https URL for a plain http server?)";
+    default:
+      return fmt::format("the request failed ({})", httplib::to_string(error));
+  }
+}
+
 std::vector<uint8_t> fetch_url(std::string_view url, const MediaSourceOptions& options) {
   if (!options.allow_remote_media) {
     throw_error(ErrorKind::kInvalidRequest,
@@ -121,7 +137,9 @@ std::vector<uint8_t> fetch_url(std::string_view url, const MediaSourceOptions& o
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(timeout - seconds);
   client.set_connection_timeout(seconds.count(), micros.count());
   client.set_read_timeout(seconds.count(), micros.count());
-  client.set_follow_location(true);
+  // Redirects are not followed: the flag allows the URLs clients send, not
+  // wherever those servers point.
+  client.set_follow_location(false);
 
   std::string body;
   bool too_large = false;
@@ -141,7 +159,14 @@ std::vector<uint8_t> fetch_url(std::string_view url, const MediaSourceOptions& o
   }
   if (!result) {
     throw_error(ErrorKind::kInvalidRequest, "could not fetch {}: {}", shorten(url),
-                httplib::to_string(result.error()));
+                describe_fetch_error(result.error(), options));
+  }
+  if (result->status >= 300 && result->status < 400) {
+    throw_error(ErrorKind::kInvalidRequest,
+                "fetching {} returned HTTP {}, a redirect to {}; redirects are not followed, so "
+                "send the final URL",
+                shorten(url), result->status,
+                shorten(result->get_header_value("Location")));
   }
   if (result->status != 200) {
     throw_error(ErrorKind::kInvalidRequest, "fetching {} returned HTTP {}", shorten(url),
@@ -198,14 +223,23 @@ std::vector<uint8_t> read_media_bytes(std::string_view reference,
       starts_with_ignoring_case(reference, "https://")) {
     return fetch_url(reference, options);
   }
+  if (starts_with_ignoring_case(reference, "file://localhost/")) {
+    return read_local_file(reference.substr(16), options);
+  }
   if (starts_with_ignoring_case(reference, "file://")) {
     return read_local_file(reference.substr(7), options);
   }
-  // A path has a slash or an image file extension; anything else is bare base64.
-  std::vector<uint8_t> bytes;
-  const bool looks_like_path = reference.find('/') != std::string_view::npos &&
+  // Bare base64 never starts with "/" or "." and never has a "."; paths usually do.
+  const bool looks_like_path = reference.starts_with('/') || reference.starts_with('.') ||
                                reference.find('.') != std::string_view::npos;
-  if (!looks_like_path && decode_base64(reference, bytes)) {
+  // As SGLang does, an existing file wins over base64 that happens to decode.
+  std::error_code error;
+  const bool is_allowed_file =
+      !options.allowed_local_media_path.empty() &&
+      fs::exists(fs::path(options.allowed_local_media_path) / fs::path(reference), error);
+  std::vector<uint8_t> bytes;
+  if (options.allow_bare_base64 && !looks_like_path && !is_allowed_file &&
+      decode_base64(reference, bytes)) {
     check_size(static_cast<int64_t>(bytes.size()), options);
     return bytes;
   }

@@ -11,6 +11,8 @@
 namespace glyph::server {
 
 struct MediaSourceOptions {
+  // SGLang's image_data also takes bare base64; chat image_url parts do not.
+  bool allow_bare_base64 = false;
   std::string allowed_local_media_path;  // Empty: no local files.
   bool allow_remote_media = false;
   double fetch_timeout_seconds = 10.0;
@@ -19,8 +21,8 @@ struct MediaSourceOptions {
 
 // Reads the bytes an image reference names: "data:image/...;base64,...",
 // "file:///abs/path", "/abs/path" or "relative/path" (resolved against the
-// allowed directory), "http(s)://...", or bare base64 (as SGLang's
-// image_data accepts). Throws glyph::Error(kInvalidRequest) saying what to fix.
+// allowed directory), "http(s)://...", or, with allow_bare_base64, base64
+// that is not a path. Throws glyph::Error(kInvalidRequest) saying what to fix.
 std::vector<uint8_t> read_media_bytes(std::string_view reference,
                                       const MediaSourceOptions& options);
 

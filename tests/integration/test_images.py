@@ -154,7 +154,8 @@ def test_local_files_need_the_allowed_directory(tmp_path_factory):
 
 
 class ImageHandler(http.server.BaseHTTPRequestHandler):
-    """Serves one PNG at /page.png, an endless body at /endless and 404 elsewhere."""
+    """Serves one PNG at /page.png, a redirect to it at /moved, an endless body at /endless
+    and 404 elsewhere."""
 
     def do_GET(self):
         if self.path == "/page.png":
@@ -163,6 +164,11 @@ class ImageHandler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+        elif self.path == "/moved":
+            self.send_response(301)
+            self.send_header("Location", "/page.png")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
         elif self.path == "/endless":
             self.send_response(200)
             self.end_headers()
@@ -195,6 +201,9 @@ def test_remote_url_limits():
         missing = ask(f"{base}/missing.png")
         assert missing.status_code == 400
         assert "HTTP 404" in missing.json()["message"]
+        moved = ask(f"{base}/moved")
+        assert moved.status_code == 400
+        assert "redirects are not followed" in moved.json()["message"]
         endless = ask(f"{base}/endless")
         assert endless.status_code == 400
         assert "above the limit of 1048576 bytes" in endless.json()["message"]

@@ -156,6 +156,10 @@ TEST(ChatRequest, RenderedTextIsRejectedWhereItCannotApply) {
                 .find("rendered_text.text is empty"),
             std::string::npos);
   EXPECT_NE(reason(R"({"messages": [{"role": "user", "content": [
+      {"type": "rendered_text", "rendered_text": {"text": " \n\t "}}]}]})")
+                .find("only whitespace"),
+            std::string::npos);
+  EXPECT_NE(reason(R"({"messages": [{"role": "user", "content": [
       {"type": "rendered_text", "rendered_text": {"text": "x", "dpi": 4000}}]}]})")
                 .find("use a value from 36 to 300"),
             std::string::npos);

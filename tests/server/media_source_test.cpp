@@ -61,8 +61,16 @@ TEST(MediaSource, ReadsDataUrls) {
   EXPECT_NE(refusal("data:image/png;base64,Zm9v!").find("not valid base64"), std::string::npos);
 }
 
-TEST(MediaSource, ReadsBareBase64) {
-  EXPECT_EQ(as_text(read_media_bytes("Zm9vYmFy", {})), "foobar");
+TEST(MediaSource, BareBase64OnlyWhereAllowed) {
+  MediaSourceOptions options;
+  options.allow_bare_base64 = true;
+  EXPECT_EQ(as_text(read_media_bytes("Zm9vYmFy", options)), "foobar");
+  // Chat image_url parts take no bare base64, so a path that decodes as base64 stays a path.
+  EXPECT_NE(refusal("/data/images/page1").find("local image files are disabled"),
+            std::string::npos);
+  EXPECT_NE(refusal("/data/images/page1", options).find("local image files are disabled"),
+            std::string::npos);
+  EXPECT_NE(refusal("Zm9vYmFy").find("local image files are disabled"), std::string::npos);
 }
 
 TEST(MediaSource, RefusesLargeImages) {
@@ -87,6 +95,9 @@ TEST(MediaSource, LocalFilesOnlyUnderTheAllowedDirectory) {
   EXPECT_EQ(as_text(read_media_bytes("page.png", options)), "inside");
   EXPECT_EQ(as_text(read_media_bytes("file://" + (root / "inside" / "page.png").string(), options)),
             "inside");
+  EXPECT_EQ(as_text(read_media_bytes(
+                "file://localhost" + (root / "inside" / "page.png").string(), options)),
+            "inside");
   for (const std::string& escape :
        {(root / "outside.png").string(), std::string("../outside.png"),
         (root / "inside" / ".." / "outside.png").string()}) {
@@ -109,7 +120,8 @@ TEST(MediaSource, UnreachableUrlIsABadRequest) {
   options.allow_remote_media = true;
   options.fetch_timeout_seconds = 2;
   // Port 9 (discard) on loopback has no listener here.
-  EXPECT_NE(refusal("http://127.0.0.1:9/page.png", options).find("could not fetch"),
+  EXPECT_NE(refusal("http://127.0.0.1:9/page.png", options)
+                .find("could not fetch http://127.0.0.1:9/page.png: the connection failed"),
             std::string::npos);
 }
 
