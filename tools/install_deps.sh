@@ -10,6 +10,7 @@ apt-get install -y -qq --no-install-recommends \
   nlohmann-json3-dev libcpp-httplib-dev libpcre2-dev libcli11-dev libspdlog-dev libfmt-dev \
   libgtest-dev libssl-dev zlib1g-dev python3 python3-pip \
   libpng-dev libjpeg-dev libwebp-dev libgif-dev libfreetype-dev libharfbuzz-dev \
+  libcurl4-openssl-dev \
   fonts-dejavu-core fonts-noto-cjk >/dev/null
 
 # The integration tests drive the server with the official OpenAI client.

@@ -5,8 +5,10 @@
 // between the setjmp and the libpng call (a longjmp past one is undefined).
 
 #include <png.h>
+#include <zlib.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstring>
 #include <new>
@@ -82,40 +84,68 @@ class PngReadHandle {
   png_infop info_ = nullptr;
 };
 
-// Bytes of IDAT data in the file, summed over its chunks up to IEND.
-int64_t idat_bytes(std::span<const uint8_t> bytes) {
+// The IDAT chunks' data, in file order, up to IEND.
+std::vector<std::span<const uint8_t>> idat_chunks(std::span<const uint8_t> bytes) {
   constexpr size_t kSignature = 8;
-  int64_t total = 0;
+  std::vector<std::span<const uint8_t>> chunks;
   for (size_t offset = kSignature; offset + 8 <= bytes.size();) {
     const uint32_t length = (uint32_t{bytes[offset]} << 24) | (uint32_t{bytes[offset + 1]} << 16) |
                             (uint32_t{bytes[offset + 2]} << 8) | uint32_t{bytes[offset + 3]};
     const std::string_view type(reinterpret_cast<const char*>(bytes.data() + offset + 4), 4);
-    if (type == "IDAT") total += length;
     if (type == "IEND") break;
-    offset += 12 + static_cast<size_t>(length);  // Length, type, data, CRC.
+    const size_t data_start = offset + 8;
+    if (type == "IDAT") {
+      const size_t available = bytes.size() - std::min(bytes.size(), data_start);
+      chunks.push_back(bytes.subspan(std::min(bytes.size(), data_start),
+                                     std::min<size_t>(length, available)));
+    }
+    offset = data_start + static_cast<size_t>(length) + 4;  // Data, then the CRC.
   }
-  return total;
+  return chunks;
 }
 
-// Rejects image data far larger than the image can need. libpng inflates
-// every remaining IDAT byte after the last row to find the end of the zlib
-// stream, so a small image followed by gigabytes of compressed padding would
-// cost seconds of CPU. Stored (uncompressed) deflate data is at most a few
-// bytes per 64 KiB larger than the raw rows, so twice the raw size plus
-// 64 KiB leaves a wide margin for real files.
-void check_idat_size(std::span<const uint8_t> bytes, int64_t width, int64_t height, int bit_depth,
-                     int color_type) {
+// Rejects image data that inflates to more than the image needs. libpng
+// inflates every remaining IDAT byte after the last row to find the end of
+// the zlib stream, so a small image followed by gigabytes of deflated zeros
+// would cost minutes of CPU. This pass inflates at most the image's own size
+// plus a margin into a small buffer, which costs about as much as the decode
+// itself. Truncated or corrupt streams are left for libpng to report.
+void check_inflated_size(std::span<const uint8_t> bytes, int64_t width, int64_t height,
+                         int bit_depth, int color_type) {
   int samples = 1;
   if (color_type == PNG_COLOR_TYPE_RGB) samples = 3;
   if (color_type == PNG_COLOR_TYPE_GRAY_ALPHA) samples = 2;
   if (color_type == PNG_COLOR_TYPE_RGB_ALPHA) samples = 4;
-  const int64_t raw_bytes = height * (1 + (width * samples * bit_depth + 7) / 8);
-  const int64_t limit = 2 * raw_bytes + 65536;
-  const int64_t compressed = idat_bytes(bytes);
-  if (compressed > limit) {
-    detail::throw_corrupt(kFormat, fmt::format("it has {} bytes of image data for a {}x{} image, "
-                                               "which needs at most {}",
-                                               compressed, width, height, limit));
+  // One filter byte a row; Adam7 interlacing adds at most 7 more rows' worth of filter bytes
+  // and partial bytes, which the per-row margin covers.
+  const int64_t row_bytes = 1 + (width * samples * bit_depth + 7) / 8;
+  const int64_t limit = height * (row_bytes + 16) + 1024;
+
+  z_stream stream{};
+  if (inflateInit(&stream) != Z_OK) {
+    throw_error(ErrorKind::kInternal, "zlib could not start an inflate stream");
+  }
+  std::array<uint8_t, 65536> scratch;
+  int64_t inflated = 0;
+  int status = Z_OK;
+  for (const std::span<const uint8_t> chunk : idat_chunks(bytes)) {
+    stream.next_in = const_cast<Bytef*>(chunk.data());
+    stream.avail_in = static_cast<uInt>(chunk.size());
+    while (stream.avail_in > 0 && status == Z_OK && inflated <= limit) {
+      stream.next_out = scratch.data();
+      stream.avail_out = static_cast<uInt>(scratch.size());
+      status = inflate(&stream, Z_NO_FLUSH);
+      inflated += static_cast<int64_t>(scratch.size() - stream.avail_out);
+      if (status == Z_BUF_ERROR) status = Z_OK;  // Needs the next chunk.
+    }
+    if (status != Z_OK || inflated > limit) break;
+  }
+  inflateEnd(&stream);
+  if (inflated > limit) {
+    detail::throw_corrupt(kFormat,
+                          fmt::format("its image data inflates to more than {} bytes, the most a "
+                                      "{}x{} image needs",
+                                      limit, width, height));
   }
 }
 
@@ -148,7 +178,7 @@ Image decode_png(std::span<const uint8_t> bytes, const DecodeLimits& limits) {
 
   const int bit_depth = png_get_bit_depth(png, info);
   const int color_type = png_get_color_type(png, info);
-  check_idat_size(bytes, width, height, bit_depth, color_type);
+  check_inflated_size(bytes, width, height, bit_depth, color_type);
   // Pillow opens 16-bit greyscale as mode I;16, and I;16 -> RGB clamps each
   // value to 255 instead of taking the high byte, so that case keeps all
   // 16 bits here. Every other 16-bit layout keeps the high byte, as Pillow's
