@@ -1,5 +1,9 @@
 #include "server/chat_media.h"
 
+#include <array>
+#include <cmath>
+#include <string_view>
+
 #include <fmt/format.h>
 
 #include "core/error.h"
@@ -35,6 +39,16 @@ vision::RenderOptions render_options_for(const ServeOptions& serve,
   return options;
 }
 
+bool has_foreground(const vision::Image& image, const std::array<uint8_t, 3>& background) {
+  for (size_t i = 0; i + 2 < image.rgb.size(); i += 3) {
+    if (image.rgb[i] != background[0] || image.rgb[i + 1] != background[1] ||
+        image.rgb[i + 2] != background[2]) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // A cap on the text's length, checked before layout: bytes per image token
 // left in the context. Glyph's default rendering fits about 16 bytes of
 // English into one image token, so only texts far too long to fit hit it.
@@ -57,18 +71,37 @@ int32_t encode_rendered_text(const ServingStack& stack, const MediaPart& part, i
   vision::PageRenderer renderer(render_options_for(stack.options, *part.rendered_text));
   const std::vector<vision::LaidOutPage> layout = renderer.layout(text);
   auto draw = [&](size_t page) { return renderer.draw(layout[page], page + 1 == layout.size()); };
+  auto too_many = [&](std::string_view what, int64_t tokens) {
+    throw_error(ErrorKind::kInvalidRequest,
+                "the text renders to {} pages of {} {} tokens, more than the {} tokens left in "
+                "the context; send a shorter text or start the server with a larger "
+                "--context-length",
+                layout.size(), what, tokens, std::max<int64_t>(tokens_left, 0));
+  };
+
+  // Every page but the last keeps its full height, so it takes at least the
+  // tokens of a full-height page one 28-pixel block wide. Many pages are
+  // rejected here, before any is drawn.
+  const vision::RenderOptions& options = renderer.options();
+  const auto page_height = static_cast<int32_t>(
+      std::lround(options.page_height_pt * options.dpi / 72.0));
+  const int32_t block = encoder.processor().patch_size * encoder.processor().merge_size;
+  const int64_t least_per_page = vision::page_image_tokens(block, page_height, encoder.processor());
+  const int64_t least = static_cast<int64_t>(layout.size() - 1) * least_per_page;
+  if (least > tokens_left) too_many("at least", least);
 
   int64_t tokens = 0;
+  bool has_ink = false;
   for (size_t page = 0; page < layout.size(); ++page) {
     const vision::Image image = draw(page);
     tokens += vision::page_image_tokens(image.width, image.height, encoder.processor());
+    if (tokens > tokens_left) too_many("more than", tokens);
+    has_ink = has_ink || has_foreground(image, options.background_color);
   }
-  if (tokens > tokens_left) {
+  if (!has_ink) {
     throw_error(ErrorKind::kInvalidRequest,
-                "the text renders to {} pages of {} tokens in all, more than the {} tokens left "
-                "in the context; send a shorter text or start the server with a larger "
-                "--context-length",
-                layout.size(), tokens, std::max<int64_t>(tokens_left, 0));
+                "the text has no visible characters, so its pages would be blank; send text to "
+                "render");
   }
   for (size_t page = 0; page < layout.size(); ++page) {
     media.images.push_back(encoder.encode_image(draw(page), tokens_left));
