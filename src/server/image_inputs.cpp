@@ -44,6 +44,23 @@ int32_t image_token_key(const ContentDigest& digest, int32_t index) {
   return -1 - static_cast<int32_t>(state & 0x7fffffffULL);
 }
 
+// Placeholder tokens of an image of this size, by the processor's smart resize.
+int64_t image_tokens(const vision::ProcessorConfig& processor, int64_t height, int64_t width) {
+  const vision::ResizedSize resized = vision::smart_resize(
+      static_cast<int32_t>(height), static_cast<int32_t>(width), processor);
+  const int64_t block = int64_t{processor.patch_size} * processor.merge_size;
+  return (resized.height / block) * (resized.width / block);
+}
+
+void check_token_budget(int64_t tokens, int64_t max_tokens) {
+  if (tokens > max_tokens) {
+    throw_error(ErrorKind::kInvalidRequest,
+                "the image needs {} tokens, more than the {} tokens left in the context; send a "
+                "smaller image or start the server with a larger --context-length",
+                tokens, std::max<int64_t>(max_tokens, 0));
+  }
+}
+
 }  // namespace
 
 ImageEncoder::ImageEncoder(std::unique_ptr<model::VisionModel> model,
@@ -93,23 +110,13 @@ template <typename LoadImage>
 std::shared_ptr<const EncodedImage> ImageEncoder::encode_cached(const ContentDigest& digest,
                                                                 int64_t max_tokens,
                                                                 LoadImage&& load) {
-  auto check_tokens = [&](int64_t tokens) {
-    if (tokens > max_tokens) {
-      throw_error(ErrorKind::kInvalidRequest,
-                  "the image needs {} tokens, more than the {} tokens left in the context; send "
-                  "a smaller image or start the server with a larger --context-length",
-                  tokens, std::max<int64_t>(max_tokens, 0));
-    }
-  };
   if (auto cached = find_cached(digest)) {
-    check_tokens(cached->num_tokens);
+    check_token_budget(cached->num_tokens, max_tokens);
     return cached;
   }
 
   const vision::Image& loaded = load();
-  const vision::ResizedSize resized = vision::smart_resize(loaded.height, loaded.width, processor_);
-  const int64_t block = int64_t{processor_.patch_size} * processor_.merge_size;
-  check_tokens((resized.height / block) * (resized.width / block));
+  check_token_budget(image_tokens(processor_, loaded.height, loaded.width), max_tokens);
   const vision::ProcessedImage processed = vision::preprocess(loaded, processor_);
 
   auto image = std::make_shared<EncodedImage>();
@@ -132,7 +139,13 @@ std::shared_ptr<const EncodedImage> ImageEncoder::encode_bytes(std::span<const u
                                                                int64_t max_tokens) {
   vision::Image decoded;
   return encode_cached(sha256(bytes), max_tokens, [&]() -> const vision::Image& {
-    decoded = vision::decode_image(bytes, limits_);
+    // The token count follows from the header's size, so an image too large
+    // for the context is rejected before its pixels are decoded.
+    vision::DecodeLimits limits = limits_;
+    limits.check_size = [&](int64_t width, int64_t height) {
+      check_token_budget(image_tokens(processor_, height, width), max_tokens);
+    };
+    decoded = vision::decode_image(bytes, limits);
     return decoded;
   });
 }

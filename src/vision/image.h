@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -22,6 +23,9 @@ struct DecodeLimits {
   // is decoded so that a decompression bomb costs nothing.
   int64_t max_pixels = int64_t{89'478'485};  // Pillow's MAX_IMAGE_PIXELS.
   int64_t max_bytes = int64_t{64} << 20;     // Encoded size.
+  // Called with the size the header gives, after the pixel check and before
+  // any pixel is decoded; it may throw to reject the image early.
+  std::function<void(int64_t width, int64_t height)> check_size;
 };
 
 // Decodes an encoded image, choosing the codec from its first bytes.

@@ -24,6 +24,7 @@ void check_image_size(std::string_view format, int64_t width, int64_t height,
                 "image is {}x{} = {} pixels, above the limit of {}: send a smaller image", width,
                 height, pixels, limits.max_pixels);
   }
+  if (limits.check_size) limits.check_size(width, height);
 }
 
 Image make_rgb_image(int64_t width, int64_t height) {
