@@ -24,6 +24,9 @@ std::string read_input(const std::string& input) {
   if (input == "-") {
     return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
   }
+  if (std::filesystem::is_directory(input)) {
+    throw_error(ErrorKind::kInvalidRequest, "--input {} is a directory; name a text file", input);
+  }
   std::ifstream file(input, std::ios::binary);
   if (!file) throw_error(ErrorKind::kNotFound, "cannot read input file \"{}\"", input);
   std::ostringstream content;
@@ -141,6 +144,7 @@ int run_render(const RenderCommandOptions& options) {
       tokenizer = text::Tokenizer::load(tokenizer_json_path(*options.tokenizer));
     }
     const std::filesystem::path output_dir(options.output_dir);
+    if (output_dir.empty()) throw_error(ErrorKind::kInvalidRequest, "--out is empty; name a directory");
     if (std::filesystem::exists(output_dir) && !std::filesystem::is_directory(output_dir)) {
       throw_error(ErrorKind::kInvalidRequest, "--out {} exists and is not a directory",
                   output_dir.string());
