@@ -6,6 +6,7 @@ import http.server
 import math
 import struct
 import threading
+import time
 import zlib
 
 import openai
@@ -19,9 +20,11 @@ PATCH, MERGE, TEMPORAL = 14, 2, 2
 MIN_PIXELS, MAX_PIXELS = 12544, 47040000
 
 
-def png_bytes(width, height, seed=0, declared_size=None, padding=0):
-    """An 8-bit RGB PNG with a seeded pattern; declared_size overrides the IHDR size, and
-    padding adds that many zero bytes, stored uncompressed, after the last row."""
+def png_bytes(width, height, seed=0, declared_size=None, padding=0, padding_level=0):
+    """An 8-bit RGB PNG with a seeded pattern.
+
+    declared_size overrides the IHDR size. padding adds that many zero bytes after the last
+    row, deflated at padding_level."""
     rows = bytearray()
     for y in range(height):
         rows.append(0)  # Filter type None.
@@ -35,7 +38,8 @@ def png_bytes(width, height, seed=0, declared_size=None, padding=0):
     ihdr_width, ihdr_height = declared_size or (width, height)
     ihdr = struct.pack(">IIBBBBB", ihdr_width, ihdr_height, 8, 2, 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) +
-            chunk(b"IDAT", zlib.compress(bytes(rows) + bytes(padding), 0 if padding else -1)) +
+            chunk(b"IDAT", zlib.compress(bytes(rows) + bytes(padding),
+                                         padding_level if padding else -1)) +
             chunk(b"IEND", b""))
 
 
@@ -153,17 +157,45 @@ def test_local_files_need_the_allowed_directory(tmp_path_factory):
         running.stop()
 
 
+FETCH_TIMEOUT_S = 3
+CREDENTIALS = "alice:s3cret"
+
+
 class ImageHandler(http.server.BaseHTTPRequestHandler):
-    """Serves one PNG at /page.png, a redirect to it at /moved, an endless body at /endless
-    and 404 elsewhere."""
+    """Serves one PNG at /page.png (also at /private.png, behind HTTP basic auth with
+    CREDENTIALS), a redirect to it at /moved, 404 for unknown paths, and misbehaving
+    responses: an endless body, endless headers, an endless header line, a Content-Length
+    above the limit with no body, a body sent one byte at a time, no response at all, a
+    connection closed mid-body and one closed before any reply."""
+
+    # Set when the test ends, so that handlers holding a connection open can return.
+    release = threading.Event()
+
+    def send_png(self):
+        body = png_bytes(64, 64)
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def do_GET(self):
+        try:
+            self.respond()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def respond(self):
         if self.path == "/page.png":
-            body = png_bytes(64, 64)
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.send_png()
+        elif self.path == "/private.png":
+            expected = "Basic " + base64.b64encode(CREDENTIALS.encode()).decode()
+            if self.headers.get("Authorization") == expected:
+                self.send_png()
+            else:
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="images"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
         elif self.path == "/moved":
             self.send_response(301)
             self.send_header("Location", "/page.png")
@@ -172,11 +204,41 @@ class ImageHandler(http.server.BaseHTTPRequestHandler):
         elif self.path == "/endless":
             self.send_response(200)
             self.end_headers()
-            try:
-                while True:
-                    self.wfile.write(b"\0" * 65536)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
+            while True:
+                self.wfile.write(b"\0" * 65536)
+        elif self.path == "/endless-headers":
+            self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+            while True:
+                self.wfile.write(b"X-Filler: " + b"a" * 1000 + b"\r\n")
+        elif self.path == "/endless-header-line":
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Filler: ")
+            while True:
+                self.wfile.write(b"a" * 65536)
+        elif self.path == "/declared-too-large":
+            self.send_response(200)
+            self.send_header("Content-Length", str(5 << 20))
+            self.end_headers()
+            self.release.wait(30)
+        elif self.path == "/drip":
+            # Each byte arrives well inside any per-read timeout, so only a deadline on the
+            # whole exchange ends the fetch.
+            self.send_response(200)
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            for _ in range(100):
+                if self.release.wait(0.25):
+                    break
+                self.wfile.write(b"\0")
+        elif self.path == "/silent":
+            self.release.wait(30)
+        elif self.path == "/cut":
+            self.send_response(200)
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            self.wfile.write(b"\0" * 1000)
+            self.close_connection = True
+        elif self.path == "/hangup":
+            self.close_connection = True
         else:
             self.send_response(404)
             self.end_headers()
@@ -186,28 +248,79 @@ class ImageHandler(http.server.BaseHTTPRequestHandler):
 
 
 def test_remote_url_limits():
+    ImageHandler.release.clear()
     origin = http.server.ThreadingHTTPServer(("127.0.0.1", 0), ImageHandler)
     threading.Thread(target=origin.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{origin.server_address[1]}"
+    host = f"127.0.0.1:{origin.server_address[1]}"
+    base = f"http://{host}"
     running = RunningServer("glyph", ["--skip-server-warmup", "--allow-remote-media",
-                                      "--max-image-mb", "1"])
+                                      "--max-image-mb", "1",
+                                      "--media-fetch-timeout", str(FETCH_TIMEOUT_S)])
     try:
         def ask(url):
             return requests.post(f"{running.base_url}/v1/chat/completions", timeout=60, json={
                 "messages": user_message([image_part(url), {"type": "text", "text": "Hi"}]),
                 "max_tokens": 1})
 
+        def refusal(url):
+            """The 400 message for url and the seconds the request took."""
+            start = time.monotonic()
+            response = ask(url)
+            elapsed = time.monotonic() - start
+            assert response.status_code == 400, response.text
+            return response.json()["message"], elapsed
+
         assert ask(f"{base}/page.png").status_code == 200
-        missing = ask(f"{base}/missing.png")
-        assert missing.status_code == 400
-        assert "HTTP 404" in missing.json()["message"]
-        moved = ask(f"{base}/moved")
-        assert moved.status_code == 400
-        assert "redirects are not followed" in moved.json()["message"]
-        endless = ask(f"{base}/endless")
-        assert endless.status_code == 400
-        assert "above the limit of 1048576 bytes" in endless.json()["message"]
+        assert ask(f"HTTP://{host}/page.png").status_code == 200
+        assert ask(f"http://{CREDENTIALS}@{host}/private.png").status_code == 200
+
+        message, _ = refusal(f"http://alice:wrong-password@{host}/private.png")
+        assert "HTTP 401" in message
+        assert "wrong-password" not in message
+        assert f"fetching {base}/private.png returned" in message
+
+        message, _ = refusal(f"{base}/missing.png")
+        assert "HTTP 404" in message
+
+        message, _ = refusal(f"{base}/moved")
+        assert f"HTTP 301, a redirect to {base}/page.png" in message
+        assert "redirects are not followed" in message
+
+        message, _ = refusal(f"{base}/endless")
+        assert "above the limit of 1048576 bytes" in message
+
+        message, elapsed = refusal(f"{base}/declared-too-large")
+        assert "the image is 5242880 bytes, above the limit of 1048576 bytes" in message
+        assert elapsed < 1
+
+        message, elapsed = refusal(f"{base}/endless-headers")
+        assert "the response headers exceed the limit of 65536 bytes" in message
+        assert elapsed < 1
+
+        message, elapsed = refusal(f"{base}/endless-header-line")
+        assert "the response headers exceed the limit of 65536 bytes" in message
+        assert elapsed < 1
+
+        message, elapsed = refusal(f"{base}/silent")
+        assert f"took longer than {FETCH_TIMEOUT_S} s" in message
+        assert FETCH_TIMEOUT_S - 0.5 < elapsed < FETCH_TIMEOUT_S + 1
+
+        message, elapsed = refusal(f"{base}/drip")
+        assert f"took longer than {FETCH_TIMEOUT_S} s" in message
+        assert FETCH_TIMEOUT_S - 0.5 < elapsed < FETCH_TIMEOUT_S + 1
+
+        message, elapsed = refusal(f"{base}/cut")
+        assert "could not fetch" in message
+        assert "closed the connection after 1000 of 100000 bytes" in message
+        assert "took longer" not in message
+        assert elapsed < 1
+
+        message, elapsed = refusal(f"{base}/hangup")
+        assert "could not fetch" in message
+        assert "took longer" not in message
+        assert elapsed < 1
     finally:
+        ImageHandler.release.set()
         running.stop()
         origin.shutdown()
 
@@ -226,11 +339,17 @@ MALFORMED = [
      "above the limit of 89478485"),
     ("extreme aspect ratio", data_url(png_bytes(6000, 29)), "aspect ratio 206"),
     ("too small", data_url(png_bytes(1, 300)), "at least 28 pixels"),
-    ("padded image data", data_url(png_bytes(32, 32, padding=400_000)),
-     "bytes of image data for a 32x32 image"),
+    ("stored padding", data_url(png_bytes(32, 32, padding=400_000)),
+     "the most a 32x32 image needs"),
+    # 200 MB of zeros deflate to about 200 KB.
+    ("deflated padding", data_url(png_bytes(32, 32, padding=200_000_000, padding_level=9)),
+     "the most a 32x32 image needs"),
     # 1988 x 1988 after smart resize: 71 * 71 tokens. The valid image before it takes 9 of
     # the 4096-token context.
     ("more tokens than the context", data_url(grey_png(2000, 2000)),
+     "needs 5041 tokens, more than the 4087 tokens left in the context"),
+    # Rejected from the header, before the (truncated) pixel data is read.
+    ("header too large for the context", data_url(png_bytes(8, 8, declared_size=(2000, 2000))),
      "needs 5041 tokens, more than the 4087 tokens left in the context"),
     ("local path without the flag", "/etc/hostname", "local image files are disabled"),
     ("URL without the flag", "http://127.0.0.1:9/page.png", "image URLs are disabled"),

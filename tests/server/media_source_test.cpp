@@ -120,9 +120,44 @@ TEST(MediaSource, UnreachableUrlIsABadRequest) {
   options.allow_remote_media = true;
   options.fetch_timeout_seconds = 2;
   // Port 9 (discard) on loopback has no listener here.
-  EXPECT_NE(refusal("http://127.0.0.1:9/page.png", options)
-                .find("could not fetch http://127.0.0.1:9/page.png: the connection failed"),
-            std::string::npos);
+  const std::string message = refusal("http://127.0.0.1:9/page.png", options);
+  EXPECT_NE(message.find("could not fetch http://127.0.0.1:9/page.png: Couldn't connect to server"),
+            std::string::npos)
+      << message;
+  EXPECT_EQ(message.find("took longer"), std::string::npos) << message;
+}
+
+TEST(MediaSource, UrlSchemeIgnoresCase) {
+  MediaSourceOptions options;
+  options.allow_remote_media = true;
+  options.fetch_timeout_seconds = 2;
+  // curl tried to connect, so it accepted the upper-case scheme.
+  const std::string message = refusal("HTTP://127.0.0.1:9/page.png", options);
+  EXPECT_NE(message.find("Couldn't connect to server"), std::string::npos) << message;
+}
+
+TEST(MediaSource, MessagesHideUrlCredentials) {
+  MediaSourceOptions options;
+  options.fetch_timeout_seconds = 2;
+  const std::string url = "http://alice:s3cret@127.0.0.1:9/page.png?size=1";
+  const std::string disabled = refusal(url, options);
+  EXPECT_NE(disabled.find("image URLs are disabled (http://127.0.0.1:9/page.png?size=1)"),
+            std::string::npos)
+      << disabled;
+
+  options.allow_remote_media = true;
+  const std::string failed = refusal(url, options);
+  EXPECT_NE(failed.find("could not fetch http://127.0.0.1:9/page.png?size=1:"), std::string::npos)
+      << failed;
+  EXPECT_EQ(failed.find("s3cret"), std::string::npos) << failed;
+  EXPECT_EQ(failed.find("alice"), std::string::npos) << failed;
+}
+
+TEST(MediaSource, LongUrlsAreShortenedInMessages) {
+  const std::string url = "http://127.0.0.1:9/" + std::string(200, 'a') + ".png";
+  const std::string message = refusal(url);
+  EXPECT_NE(message.find(url.substr(0, 48) + "..."), std::string::npos) << message;
+  EXPECT_EQ(message.find(url.substr(0, 49)), std::string::npos) << message;
 }
 
 }  // namespace
