@@ -10,6 +10,7 @@
 #include "server/chat_media.h"
 #include "server/chat_reply.h"
 #include "server/chat_request.h"
+#include "server/client_connection.h"
 #include "server/chat_tool_constraint.h"
 #include "server/prompt_builder.h"
 #include "server/request_fields.h"
@@ -145,7 +146,8 @@ HttpReply ApiRoutes::chat_completions(const std::string& body) const {
   reply_options.cache_report = options.enable_cache_report;
   reply_options.image_tokens = media.image_tokens;
   reply_options.rendered_text_tokens = media.rendered_text_tokens;
-  EventSource next_events = [channel] { return channel->wait(); };
+  // A non-streaming request is cancelled when its client disconnects before the reply.
+  EventSource next_events = [channel] { return wait_while_connected(*channel); };
 
   if (!request.stream) {
     try {

@@ -7,6 +7,7 @@
 #include "server/api_error.h"
 #include "server/api_routes.h"
 #include "server/chat_response.h"
+#include "server/client_connection.h"
 #include "server/native_routes.h"
 #include "server/parser_routes.h"
 
@@ -64,6 +65,8 @@ struct HttpServer::Impl {
   // Runs a route and turns every exception into an error reply.
   void run(const httplib::Request& request, httplib::Response& response,
            const std::function<HttpReply()>& route) {
+    ClientConnection connection(request.remote_addr, request.remote_port, request.local_port);
+    ScopedClientConnection scoped(connection);
     try {
       send_reply(route(), response);
       return;

@@ -12,6 +12,7 @@
 #include "server/chat_media.h"
 #include "server/chat_request.h"
 #include "server/chat_response.h"
+#include "server/client_connection.h"
 #include "server/request_fields.h"
 
 namespace glyph::server {
@@ -138,13 +139,13 @@ struct OutputAccumulator {
   bool finished() const { return last.finish_reason != engine::FinishReason::kNone; }
 };
 
-// Waits for every event of a request.
-// NOTE: a non-streaming request runs to its end even when the client has
-// gone, because nothing is written before the reply is complete, so the
-// server does not see the closed connection until then.
+// Waits for every event of a request; a client that disconnects meanwhile
+// cancels it.
 void drain(engine::OutputChannel& channel, OutputAccumulator& output, bool return_logprob) {
   while (!output.finished()) {
-    for (engine::OutputEvent& event : channel.wait()) output.add(event, return_logprob);
+    for (engine::OutputEvent& event : wait_while_connected(channel)) {
+      output.add(event, return_logprob);
+    }
   }
 }
 

@@ -99,3 +99,37 @@ def test_many_streams_with_disconnects(load_server):
     assert after["num_used_pages"] == before["num_used_pages"] == 0
     assert after["num_cached_pages"] == 0
     assert requests.get(f"{base_url}/health_generate", timeout=60).status_code == 200
+
+
+def send_and_close(port, path, body, wait_s):
+    """Sends a non-streaming request on a raw socket and closes it after wait_s."""
+    payload = json.dumps(body)
+    request = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+               f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n{payload}")
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+        sock.sendall(request.encode())
+        time.sleep(wait_s)
+
+
+def test_disconnected_non_streaming_requests_are_cancelled(load_server):
+    base_url = load_server.base_url
+    long_chat = {"messages": [{"role": "user", "content": "Tell a long story."}],
+                 "max_tokens": 4000, "ignore_eos": True}
+    long_generate = {"text": "Tell a long story.",
+                     "sampling_params": {"max_new_tokens": 4000, "ignore_eos": True}}
+    threads = [threading.Thread(target=send_and_close, args=(load_server.port, path, body, 1.0))
+               for path, body in [("/v1/chat/completions", long_chat)] * 3 +
+               [("/generate", long_generate)] * 3]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)
+    assert server_state(base_url)["num_running_reqs"] > 0
+    for thread in threads:
+        thread.join()
+
+    # Generating 4000 tokens takes far longer than this; only cancellation ends them so soon.
+    deadline = time.monotonic() + 5
+    while server_state(base_url)["num_running_reqs"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert server_state(base_url)["num_running_reqs"] == 0
+    assert requests.get(f"{base_url}/health_generate", timeout=60).status_code == 200
