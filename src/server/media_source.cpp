@@ -361,6 +361,23 @@ std::vector<uint8_t> fetch_url(std::string_view url, const MediaSourceOptions& o
   return std::move(state.body);
 }
 
+// A file: URL's path with %XX escapes decoded (RFC 8089); other text is kept.
+std::string percent_decoded(std::string_view path) {
+  std::string decoded;
+  for (size_t i = 0; i < path.size(); ++i) {
+    int value = 0;
+    if (path[i] == '%' && i + 2 < path.size() &&
+        std::from_chars(path.data() + i + 1, path.data() + i + 3, value, 16).ptr ==
+            path.data() + i + 3) {
+      decoded.push_back(static_cast<char>(value));
+      i += 2;
+    } else {
+      decoded.push_back(path[i]);
+    }
+  }
+  return decoded;
+}
+
 }  // namespace
 
 bool decode_base64(std::string_view text, std::vector<uint8_t>& bytes) {
@@ -410,10 +427,10 @@ std::vector<uint8_t> read_media_bytes(std::string_view reference,
     return fetch_url(reference, options);
   }
   if (starts_with_ignoring_case(reference, "file://localhost/")) {
-    return read_local_file(reference.substr(16), options);
+    return read_local_file(percent_decoded(reference.substr(16)), options);
   }
   if (starts_with_ignoring_case(reference, "file://")) {
-    return read_local_file(reference.substr(7), options);
+    return read_local_file(percent_decoded(reference.substr(7)), options);
   }
   // Bare base64 never starts with "/" or "." and never has a "."; paths usually do.
   const bool looks_like_path = reference.starts_with('/') || reference.starts_with('.') ||

@@ -98,6 +98,10 @@ TEST(MediaSource, LocalFilesOnlyUnderTheAllowedDirectory) {
   EXPECT_EQ(as_text(read_media_bytes(
                 "file://localhost" + (root / "inside" / "page.png").string(), options)),
             "inside");
+  std::ofstream(root / "inside" / "two words.png") << "escaped";
+  EXPECT_EQ(as_text(read_media_bytes(
+                "file://" + (root / "inside").string() + "/two%20words.png", options)),
+            "escaped");
   for (const std::string& escape :
        {(root / "outside.png").string(), std::string("../outside.png"),
         (root / "inside" / ".." / "outside.png").string()}) {
