@@ -163,7 +163,7 @@ int run_render(const RenderCommandOptions& options) {
       const vision::Image image = renderer.draw(pages[i], i + 1 == pages.size());
       write_file(output_dir / fmt::format("page_{:03d}.png", i + 1), vision::encode_png(image));
       if (options.stats) {
-        const int64_t tokens = vision::page_image_tokens(image.width, image.height);
+        const int64_t tokens = vision::count_image_tokens(image.width, image.height);
         stats.image_tokens_per_page.push_back(tokens);
         stats.image_tokens += tokens;
       }

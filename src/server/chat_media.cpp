@@ -86,7 +86,7 @@ int32_t encode_rendered_text(const ServingStack& stack, const MediaPart& part, i
   const auto page_height = static_cast<int32_t>(
       std::lround(options.page_height_pt * options.dpi / 72.0));
   const int32_t block = encoder.processor().patch_size * encoder.processor().merge_size;
-  const int64_t least_per_page = vision::page_image_tokens(block, page_height, encoder.processor());
+  const int64_t least_per_page = vision::count_image_tokens(block, page_height, encoder.processor());
   const int64_t least = static_cast<int64_t>(layout.size() - 1) * least_per_page;
   if (least > tokens_left) too_many("at least", least);
 
@@ -94,7 +94,7 @@ int32_t encode_rendered_text(const ServingStack& stack, const MediaPart& part, i
   bool has_ink = false;
   for (size_t page = 0; page < layout.size(); ++page) {
     const vision::Image image = draw(page);
-    tokens += vision::page_image_tokens(image.width, image.height, encoder.processor());
+    tokens += vision::count_image_tokens(image.width, image.height, encoder.processor());
     if (tokens > tokens_left) too_many("more than", tokens);
     has_ink = has_ink || has_foreground(image, options.background_color);
   }
@@ -117,12 +117,12 @@ void expand_rendered_placeholders(Json& messages, const std::vector<int32_t>& pa
     Json& content = message["content"];
     if (!content.is_array()) continue;
     Json expanded = Json::array();
-    for (Json& part : content) {
-      const Json* index = part.is_object() && part.contains("media_index") ? &part["media_index"]
-                                                                           : nullptr;
-      const int32_t pages =
-          index ? pages_per_media[index->get<size_t>()] : 1;
-      for (int32_t page = 0; page < pages; ++page) expanded.push_back(part);
+    for (const Json& part : content) {
+      int32_t copies = 1;
+      if (part.is_object() && part.contains("media_index")) {
+        copies = pages_per_media[part["media_index"].get<size_t>()];
+      }
+      for (int32_t copy = 0; copy < copies; ++copy) expanded.push_back(part);
     }
     content = std::move(expanded);
   }
@@ -153,7 +153,6 @@ ChatMedia prepare_chat_media(const ServingStack& stack, ChatRequest& request) {
       return encode_rendered_text(stack, part, tokens_left(), media);
     });
     pages_per_media.push_back(pages);
-    media.rendered_pages += pages;
     media.rendered_text_tokens +=
         static_cast<int32_t>(stack.tokenizer->encode(part.rendered_text->text).size());
   }

@@ -17,7 +17,6 @@ struct ChatMedia {
   // rendered_text part contributes one per page.
   std::vector<std::shared_ptr<const EncodedImage>> images;
   int32_t image_tokens = 0;          // Placeholder tokens of all images.
-  int32_t rendered_pages = 0;
   int32_t rendered_text_tokens = 0;  // Tokens the rendered text would have taken as text.
 };
 

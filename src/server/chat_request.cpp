@@ -28,7 +28,8 @@ std::string lower_case(std::string text) {
 std::string format_number(double value) { return fmt::format("{}", value); }
 
 // The GLM template renders {"type": "image"} as the image placeholder, which
-// the server later expands to the image's tokens; media_index says which image.
+// the server later expands to the image's tokens. media_index is the image's
+// index in ChatRequest::media.
 Json image_placeholder(size_t media_index) {
   Json converted = Json::object();
   converted["type"] = "image";

@@ -29,7 +29,7 @@ struct RenderedTextPart {
 // An image the prompt shows the model: an image_url part, or a
 // rendered_text part, which becomes one image per rendered page.
 struct MediaPart {
-  std::string path;  // Where it was in the request, e.g. messages[0].content[1].
+  std::string path;  // Its place in the request, e.g. messages[0].content[1].
   std::string url;   // image_url.url; empty for rendered text.
   std::optional<RenderedTextPart> rendered_text;
 };

@@ -44,14 +44,6 @@ int32_t image_token_key(const ContentDigest& digest, int32_t index) {
   return -1 - static_cast<int32_t>(state & 0x7fffffffULL);
 }
 
-// Placeholder tokens of an image of this size, by the processor's smart resize.
-int64_t image_tokens(const vision::ProcessorConfig& processor, int64_t height, int64_t width) {
-  const vision::ResizedSize resized = vision::smart_resize(
-      static_cast<int32_t>(height), static_cast<int32_t>(width), processor);
-  const int64_t block = int64_t{processor.patch_size} * processor.merge_size;
-  return (resized.height / block) * (resized.width / block);
-}
-
 void check_token_budget(int64_t tokens, int64_t max_tokens) {
   if (tokens > max_tokens) {
     throw_error(ErrorKind::kInvalidRequest,
@@ -116,7 +108,8 @@ std::shared_ptr<const EncodedImage> ImageEncoder::encode_cached(const ContentDig
   }
 
   const vision::Image& loaded = load();
-  check_token_budget(image_tokens(processor_, loaded.height, loaded.width), max_tokens);
+  check_token_budget(vision::count_image_tokens(loaded.width, loaded.height, processor_),
+                     max_tokens);
   const vision::ProcessedImage processed = vision::preprocess(loaded, processor_);
 
   auto image = std::make_shared<EncodedImage>();
@@ -143,7 +136,9 @@ std::shared_ptr<const EncodedImage> ImageEncoder::encode_bytes(std::span<const u
     // for the context is rejected before its pixels are decoded.
     vision::DecodeLimits limits = limits_;
     limits.check_size = [&](int64_t width, int64_t height) {
-      check_token_budget(image_tokens(processor_, height, width), max_tokens);
+      check_token_budget(vision::count_image_tokens(static_cast<int32_t>(width),
+                                                    static_cast<int32_t>(height), processor_),
+                         max_tokens);
     };
     decoded = vision::decode_image(bytes, limits);
     return decoded;

@@ -436,9 +436,11 @@ std::vector<uint8_t> read_media_bytes(std::string_view reference,
   const bool looks_like_path = reference.starts_with('/') || reference.starts_with('.') ||
                                reference.find('.') != std::string_view::npos;
   // As SGLang does, an existing file wins over base64 that happens to decode.
+  // A reference longer than PATH_MAX (4096 on Linux) cannot name a file.
+  constexpr size_t kMaxPath = 4096;
   std::error_code error;
   const bool is_allowed_file =
-      !options.allowed_local_media_path.empty() &&
+      !options.allowed_local_media_path.empty() && reference.size() < kMaxPath &&
       fs::exists(fs::path(options.allowed_local_media_path) / fs::path(reference), error);
   std::vector<uint8_t> bytes;
   if (options.allow_bare_base64 && !looks_like_path && !is_allowed_file &&

@@ -178,6 +178,12 @@ ResizedSize smart_resize(int32_t height, int32_t width, const ProcessorConfig& c
   return ResizedSize{.height = static_cast<int32_t>(h_bar), .width = static_cast<int32_t>(w_bar)};
 }
 
+int64_t count_image_tokens(int32_t width, int32_t height, const ProcessorConfig& config) {
+  const ResizedSize resized = smart_resize(height, width, config);
+  const int64_t block = int64_t{config.patch_size} * config.merge_size;
+  return (resized.height / block) * (resized.width / block);
+}
+
 int32_t ProcessedImage::num_tokens() const {
   return grid_thw[0] * grid_thw[1] * grid_thw[2] / (merge_size * merge_size);
 }

@@ -1,5 +1,6 @@
-// The Glm4v image processor: what transformers' Glm4vImageProcessor does to an
-// RGB image before the vision tower sees it (MODEL-NOTES.md, "Image processor").
+// The Glm4v image processor: the steps transformers' Glm4vImageProcessor
+// applies to an RGB image before the vision tower reads it (MODEL-NOTES.md,
+// "Image processor").
 #pragma once
 
 #include <array>
@@ -44,6 +45,10 @@ struct ResizedSize {
 // Throws glyph::Error(kInvalidRequest) for a side shorter than
 // patch_size * merge_size (28) and for an aspect ratio above 200.
 ResizedSize smart_resize(int32_t height, int32_t width, const ProcessorConfig& config);
+
+// Prompt tokens of a width x height image: smart_resize, then one token per
+// (patch_size * merge_size)-pixel block. Throws where smart_resize does.
+int64_t count_image_tokens(int32_t width, int32_t height, const ProcessorConfig& config = {});
 
 // Pillow's Image.resize(..., BICUBIC) on 8-bit RGB (support 2, a = -0.5,
 // horizontal pass then vertical, 8-bit intermediate as Pillow rounds it).

@@ -204,17 +204,11 @@ std::vector<Image> render_pages(std::string_view utf8_text, const RenderOptions&
   return images;
 }
 
-int64_t page_image_tokens(int32_t width, int32_t height, const ProcessorConfig& config) {
-  const ResizedSize resized = smart_resize(height, width, config);
-  const int64_t factor = int64_t{config.patch_size} * config.merge_size;
-  return (resized.height / factor) * (resized.width / factor);
-}
-
 RenderStats compute_render_stats(const std::vector<Image>& pages, const ProcessorConfig& config) {
   RenderStats stats;
   stats.pages = static_cast<int32_t>(pages.size());
   for (const Image& page : pages) {
-    const int64_t tokens = page_image_tokens(page.width, page.height, config);
+    const int64_t tokens = count_image_tokens(page.width, page.height, config);
     stats.image_tokens_per_page.push_back(tokens);
     stats.image_tokens += tokens;
   }

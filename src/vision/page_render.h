@@ -112,12 +112,6 @@ class PageRenderer {
 // Same input and options, same pixels.
 std::vector<Image> render_pages(std::string_view utf8_text, const RenderOptions& options);
 
-// Image tokens one page costs the Glm4v processor: smart_resize to multiples
-// of patch_size * merge_size (28) within the pixel budget, then
-// (height / 28) * (width / 28). Throws glyph::Error(kInvalidRequest) where
-// smart_resize does: a side under 28 pixels or an aspect ratio above 200.
-int64_t page_image_tokens(int32_t width, int32_t height, const ProcessorConfig& config = {});
-
 struct RenderStats {
   int32_t pages = 0;
   int64_t image_tokens = 0;  // Sum over the pages.

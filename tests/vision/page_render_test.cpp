@@ -146,13 +146,13 @@ TEST(PageRender, ImageTokensMatchTransformers) {
   const Case cases[] = {{842, 595, 630},   {476, 590, 357},      {56, 56, 9},    {30, 1000, 36},
                         {1123, 794, 1120}, {20000, 3000, 29949}, {28, 5600, 200}};
   for (const Case& c : cases) {
-    EXPECT_EQ(page_image_tokens(c.width, c.height), c.tokens) << c.height << "x" << c.width;
+    EXPECT_EQ(count_image_tokens(c.width, c.height), c.tokens) << c.height << "x" << c.width;
   }
 }
 
 TEST(PageRender, ImageTokensRejectTinyPage) {
   try {
-    page_image_tokens(20, 842);
+    count_image_tokens(20, 842);
     FAIL() << "a 20-pixel-wide page was accepted";
   } catch (const Error& error) {
     EXPECT_EQ(error.kind(), ErrorKind::kInvalidRequest);
